@@ -1,0 +1,1 @@
+"""The messenger's rules and storage, independent of any user interface (never imports reflex)."""

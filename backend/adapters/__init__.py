@@ -1,0 +1,1 @@
+"""Implementations of the ports: embedded (one machine) and scale-out engines."""

@@ -1,0 +1,1 @@
+"""Embedded, in-process adapters for one machine: the event bus and rate limits."""

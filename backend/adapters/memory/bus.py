@@ -1,0 +1,68 @@
+"""An in-process pub/sub bus: one process, any number of subscriptions per user."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable
+
+from backend.events import Event
+
+
+class _Subscription:
+    def __init__(self, bus: InProcessBus, user_id: str) -> None:
+        self._bus = bus
+        self.user_id = user_id
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[Event] = asyncio.Queue()
+
+    def deliver(self, event: Event) -> None:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:
+            self.queue.put_nowait(event)
+        elif not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, event)
+
+    async def __aiter__(self) -> AsyncIterator[Event]:
+        while True:
+            yield await self.queue.get()
+
+    async def close(self) -> None:
+        self._bus._remove(self)
+
+
+class InProcessBus:
+    """Fans each event out to the subscriptions of its recipients, in publish order.
+
+    ``publish`` may be called from any thread (sync API routes run in a thread pool); delivery
+    is scheduled on each subscriber's own event loop.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subscriptions: dict[str, set[_Subscription]] = defaultdict(set)
+
+    def publish(self, user_ids: Iterable[str], event: Event) -> None:
+        with self._lock:
+            targets = [sub for uid in set(user_ids) for sub in self._subscriptions.get(uid, ())]
+        for sub in targets:
+            sub.deliver(event)
+
+    def subscribe(self, user_id: str) -> _Subscription:
+        """Must be called from the event loop that will consume the subscription."""
+        sub = _Subscription(self, user_id)
+        with self._lock:
+            self._subscriptions[user_id].add(sub)
+        return sub
+
+    def _remove(self, sub: _Subscription) -> None:
+        with self._lock:
+            subs = self._subscriptions.get(sub.user_id)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self._subscriptions[sub.user_id]

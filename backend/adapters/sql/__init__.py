@@ -1,0 +1,1 @@
+"""SQL storage via SQLModel: SQLite file by default, PostgreSQL with the same models."""

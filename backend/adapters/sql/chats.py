@@ -1,0 +1,144 @@
+"""Chats, memberships and receipt watermarks in SQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session as DbSession
+from sqlmodel import col, select
+
+from backend.adapters.sql.tables import ChatMemberRow, ChatRow
+from backend.models import Chat, ChatKind, Member, Role
+
+
+def _chat(row: ChatRow) -> Chat:
+    return Chat(
+        id=row.id,
+        kind=ChatKind(row.kind),
+        title=row.title,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        last_message_id=row.last_message_id,
+        last_activity_at=row.last_activity_at,
+        last_preview=row.last_preview,
+        last_sender_id=row.last_sender_id,
+    )
+
+
+def _member(row: ChatMemberRow) -> Member:
+    return Member(
+        chat_id=row.chat_id,
+        user_id=row.user_id,
+        role=Role(row.role),
+        joined_at=row.joined_at,
+        delivered_upto=row.delivered_upto,
+        read_upto=row.read_upto,
+    )
+
+
+class SqlChatStore:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def add_direct_chat(self, chat: Chat, direct_key: str, members: list[Member]) -> Chat:
+        with DbSession(self._engine) as db:
+            db.add(
+                ChatRow(
+                    id=chat.id,
+                    kind=chat.kind.value,
+                    title=chat.title,
+                    direct_key=direct_key,
+                    created_by=chat.created_by,
+                    created_at=chat.created_at,
+                )
+            )
+            try:
+                db.flush()  # the chat row first: members reference it
+            except sa.exc.IntegrityError:
+                db.rollback()  # lost a race with another tab opening the same chat: use theirs
+                return self._direct_chat(direct_key)
+            for m in members:
+                db.add(
+                    ChatMemberRow(
+                        chat_id=m.chat_id,
+                        user_id=m.user_id,
+                        role=m.role.value,
+                        joined_at=m.joined_at,
+                    )
+                )
+            db.commit()
+            return chat
+
+    def _direct_chat(self, direct_key: str) -> Chat:
+        with DbSession(self._engine) as db:
+            row = db.exec(select(ChatRow).where(ChatRow.direct_key == direct_key)).one()
+            return _chat(row)
+
+    def get_chat(self, chat_id: str) -> Chat | None:
+        with DbSession(self._engine) as db:
+            row = db.get(ChatRow, chat_id)
+            return _chat(row) if row else None
+
+    def get_member(self, chat_id: str, user_id: str) -> Member | None:
+        with DbSession(self._engine) as db:
+            row = db.get(ChatMemberRow, (chat_id, user_id))
+            return _member(row) if row else None
+
+    def list_members(self, chat_id: str) -> list[Member]:
+        with DbSession(self._engine) as db:
+            rows = db.exec(select(ChatMemberRow).where(ChatMemberRow.chat_id == chat_id)).all()
+            return [_member(row) for row in rows]
+
+    def list_user_chats(self, user_id: str) -> list[tuple[Chat, Member]]:
+        activity = sa.func.coalesce(col(ChatRow.last_activity_at), col(ChatRow.created_at))
+        with DbSession(self._engine) as db:
+            rows = db.exec(
+                select(ChatRow, ChatMemberRow)
+                .join(ChatMemberRow, col(ChatMemberRow.chat_id) == col(ChatRow.id))
+                .where(ChatMemberRow.user_id == user_id)
+                .order_by(activity.desc(), col(ChatRow.id))
+            ).all()
+            return [(_chat(chat), _member(member)) for chat, member in rows]
+
+    def record_activity(
+        self, chat_id: str, message_id: str, at: datetime, preview: str, sender_id: str
+    ) -> None:
+        with DbSession(self._engine) as db:
+            db.exec(  # type: ignore[call-overload]
+                sa.update(ChatRow)
+                .where(col(ChatRow.id) == chat_id, col(ChatRow.last_message_id) < message_id)
+                .values(
+                    last_message_id=message_id,
+                    last_activity_at=at,
+                    last_preview=preview,
+                    last_sender_id=sender_id,
+                )
+            )
+            db.commit()
+
+    def advance_receipts(
+        self, chat_id: str, user_id: str, delivered_upto: str, read_upto: str
+    ) -> Member | None:
+        # Reading implies having received: delivered never trails read.
+        delivered_upto = max(delivered_upto, read_upto)
+        with DbSession(self._engine) as db:
+            moved = 0
+            for column, value in (("delivered_upto", delivered_upto), ("read_upto", read_upto)):
+                if not value:
+                    continue
+                result = db.exec(  # type: ignore[call-overload]
+                    sa.update(ChatMemberRow)
+                    .where(
+                        col(ChatMemberRow.chat_id) == chat_id,
+                        col(ChatMemberRow.user_id) == user_id,
+                        getattr(ChatMemberRow, column) < value,
+                    )
+                    .values({column: value})
+                )
+                moved += result.rowcount
+            db.commit()
+            if not moved:
+                return None
+            row = db.get(ChatMemberRow, (chat_id, user_id))
+            return _member(row) if row else None

@@ -1,0 +1,100 @@
+"""The SQL schema as SQLModel tables. Change it only together with an Alembic revision."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Stores aware UTC datetimes; SQLite would otherwise hand back naive ones."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC).replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _utc_column(**kwargs: object) -> sa.Column[datetime]:
+    return sa.Column(UTCDateTime(), **kwargs)  # type: ignore[arg-type]
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: str = Field(primary_key=True, max_length=36)
+    username: str = Field(unique=True, max_length=32)
+    display_name: str = Field(max_length=64)
+    # Lower-cased copy, so search is case-insensitive with a plain index on every engine.
+    display_name_key: str = Field(index=True, max_length=64)
+    password_hash: str
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class SessionRow(SQLModel, table=True):
+    __tablename__ = "sessions"
+
+    # Only a hash of the token is stored: a leaked database does not leak live sessions.
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=36)
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    expires_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class ChatRow(SQLModel, table=True):
+    __tablename__ = "chats"
+
+    id: str = Field(primary_key=True, max_length=36)
+    kind: str = Field(max_length=8)
+    title: str = Field(default="", max_length=100)
+    # "<smaller user id>:<larger user id>" for 1:1 chats: the unique index makes opening the same
+    # person twice (even from two tabs at once) land in one chat.
+    direct_key: str | None = Field(default=None, unique=True, max_length=80)
+    created_by: str = Field(max_length=36)
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    last_message_id: str = Field(default="", max_length=36)
+    last_activity_at: datetime | None = Field(
+        default=None, sa_column=_utc_column(nullable=True, index=True)
+    )
+    last_preview: str = Field(default="", max_length=200)
+    last_sender_id: str = Field(default="", max_length=36)
+
+
+class ChatMemberRow(SQLModel, table=True):
+    __tablename__ = "chat_members"
+
+    chat_id: str = Field(foreign_key="chats.id", primary_key=True, max_length=36)
+    user_id: str = Field(foreign_key="users.id", primary_key=True, index=True, max_length=36)
+    role: str = Field(max_length=8)
+    joined_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    delivered_upto: str = Field(default="", max_length=36)
+    read_upto: str = Field(default="", max_length=36)
+
+
+class MessageRow(SQLModel, table=True):
+    __tablename__ = "messages"
+    __table_args__ = (
+        sa.Index("ix_messages_chat_id_id", "chat_id", "id"),
+        # Idempotent sends: one stored message per (sender, client temp id). NULLs don't collide.
+        sa.UniqueConstraint("sender_id", "temp_id", name="uq_messages_sender_temp"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    chat_id: str = Field(foreign_key="chats.id", max_length=36)
+    sender_id: str = Field(foreign_key="users.id", max_length=36)
+    temp_id: str | None = Field(default=None, max_length=64)
+    content: str
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))

@@ -1,0 +1,54 @@
+"""Errors the services raise: each has a stable code that the UI and the API map to words."""
+
+from __future__ import annotations
+
+
+class ChatError(Exception):
+    """Base of every refusal a service can give; ``code`` is stable, ``message`` is English."""
+
+    code = "error"
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+
+class InvalidInput(ChatError):
+    """The request is malformed or breaks a rule about its content."""
+
+    code = "invalid_input"
+
+
+class TooLarge(InvalidInput):
+    """The content is larger than allowed."""
+
+    code = "too_large"
+
+
+class Unauthenticated(ChatError):
+    """No valid session: missing, unknown, expired or revoked token, or wrong credentials."""
+
+    code = "unauthenticated"
+
+
+class NotFound(ChatError):
+    """Unknown id, or one the caller may not know exists (non-members get this too)."""
+
+    code = "not_found"
+
+
+class Conflict(ChatError):
+    """The request clashes with existing data (e.g. a taken username)."""
+
+    code = "conflict"
+
+
+class RateLimited(ChatError):
+    """Too many attempts; ``retry_after`` seconds until the next one is allowed."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after

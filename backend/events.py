@@ -1,0 +1,71 @@
+"""Typed events published on the bus after a write is stored, and their wire form.
+
+One module (``chat_web.live``) turns them into UI state, one (the API gateway) into frames.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+from backend.models import Message, Receipts
+
+
+@dataclasses.dataclass(frozen=True)
+class MessageCreated:
+    """A message was stored in a chat; sent to every member (the sender's other tabs too)."""
+
+    chat_id: str
+    message: Message
+    type: str = "message.created"
+
+
+@dataclasses.dataclass(frozen=True)
+class ReceiptsChanged:
+    """A member's delivered/read watermark moved; carries the chat's new aggregate too."""
+
+    chat_id: str
+    user_id: str
+    delivered_upto: str
+    read_upto: str
+    chat_receipts: Receipts
+    type: str = "receipts.changed"
+
+
+@dataclasses.dataclass(frozen=True)
+class ChatChanged:
+    """A chat appeared for its members, or its title or membership changed."""
+
+    chat_id: str
+    type: str = "chat.changed"
+
+
+Event = MessageCreated | ReceiptsChanged | ChatChanged
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """JSON-ready form, for buses that cross processes."""
+    data = dataclasses.asdict(event)
+    if isinstance(event, MessageCreated):
+        data["message"]["created_at"] = event.message.created_at.isoformat()
+    return data
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    kind = data.get("type")
+    if kind == MessageCreated.type:
+        raw = dict(data["message"])
+        raw["created_at"] = datetime.fromisoformat(raw["created_at"])
+        return MessageCreated(chat_id=data["chat_id"], message=Message(**raw))
+    if kind == ReceiptsChanged.type:
+        return ReceiptsChanged(
+            chat_id=data["chat_id"],
+            user_id=data["user_id"],
+            delivered_upto=data["delivered_upto"],
+            read_upto=data["read_upto"],
+            chat_receipts=Receipts(**data["chat_receipts"]),
+        )
+    if kind == ChatChanged.type:
+        return ChatChanged(chat_id=data["chat_id"])
+    raise ValueError(f"unknown event type {kind!r}")

@@ -1,0 +1,130 @@
+"""The nouns of the messenger as immutable values passed between services, ports and adapters."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from datetime import datetime
+from typing import Any
+
+
+class ChatKind(enum.StrEnum):
+    DIRECT = "direct"
+    GROUP = "group"
+
+
+class Role(enum.StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+class MessageStatus(enum.StrEnum):
+    """The seed's status machine (section 4); PENDING and FAILED only ever exist in a client."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+@dataclasses.dataclass(frozen=True)
+class User:
+    id: str
+    username: str
+    display_name: str
+    created_at: datetime
+
+
+@dataclasses.dataclass(frozen=True)
+class Session:
+    user_id: str
+    expires_at: datetime
+    revoked: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Chat:
+    id: str
+    kind: ChatKind
+    title: str
+    created_by: str
+    created_at: datetime
+    last_message_id: str = ""
+    last_activity_at: datetime | None = None
+    last_preview: str = ""
+    last_sender_id: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Member:
+    """A user's membership of a chat, with the receipt watermarks of that user in that chat.
+
+    ``delivered_upto``/``read_upto`` are the ids of the newest message this member's devices have
+    received/shown ("" for none). Message ids sort in time order, so one string per member replaces
+    a row per message per member.
+    """
+
+    chat_id: str
+    user_id: str
+    role: Role
+    joined_at: datetime
+    delivered_upto: str = ""
+    read_upto: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Message:
+    id: str
+    chat_id: str
+    sender_id: str
+    content: dict[str, Any]
+    created_at: datetime
+    temp_id: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Receipts:
+    """How far *every* member of a chat has received and read: the chat's aggregate watermarks."""
+
+    delivered_upto: str = ""
+    read_upto: str = ""
+
+    @classmethod
+    def of(cls, members: list[Member]) -> Receipts:
+        if not members:
+            return cls()
+        return cls(
+            delivered_upto=min(m.delivered_upto for m in members),
+            read_upto=min(m.read_upto for m in members),
+        )
+
+    def status_of(self, message_id: str) -> MessageStatus:
+        """The status a sender sees for one of their messages."""
+        if message_id <= self.read_upto:
+            return MessageStatus.READ
+        if message_id <= self.delivered_upto:
+            return MessageStatus.DELIVERED
+        return MessageStatus.SENT
+
+
+@dataclasses.dataclass(frozen=True)
+class ChatSummary:
+    """One row of a user's chat list."""
+
+    chat: Chat
+    title: str
+    unread: int
+    receipts: Receipts
+    peer: User | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class MessagePage:
+    """A page of history, oldest first, and the cursor to ask for the page before it."""
+
+    messages: list[Message]
+    receipts: Receipts
+    next_cursor: str
+    has_more: bool

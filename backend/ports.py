@@ -1,0 +1,105 @@
+"""The interfaces services depend on; adapters (embedded or scale-out) implement them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from backend.events import Event
+from backend.models import Chat, Member, Message, Session, User
+
+Clock = Callable[[], datetime]
+"""Returns the current time as a timezone-aware UTC datetime."""
+
+
+class UserStore(Protocol):
+    def add_user(self, user: User, password_hash: str) -> None:
+        """Store a new user; raise ``Conflict`` if the username is taken."""
+
+    def get_users(self, user_ids: Iterable[str]) -> dict[str, User]:
+        """The users that exist among ``user_ids``, by id."""
+
+    def find_credentials(self, username: str) -> tuple[User, str] | None:
+        """The user with this (normalised) username and their password hash."""
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
+
+    def search_users(self, query: str, limit: int) -> list[User]:
+        """Users whose username starts with, or display name contains, ``query``."""
+
+
+class SessionStore(Protocol):
+    def add_session(
+        self, token_hash: str, user_id: str, created_at: datetime, expires_at: datetime
+    ) -> None: ...
+
+    def get_session(self, token_hash: str) -> Session | None: ...
+
+    def revoke_session(self, token_hash: str, at: datetime) -> None: ...
+
+
+class ChatStore(Protocol):
+    def add_direct_chat(self, chat: Chat, direct_key: str, members: list[Member]) -> Chat:
+        """Store a 1:1 chat, or return the one that already exists for ``direct_key``."""
+
+    def get_chat(self, chat_id: str) -> Chat | None: ...
+
+    def get_member(self, chat_id: str, user_id: str) -> Member | None: ...
+
+    def list_members(self, chat_id: str) -> list[Member]: ...
+
+    def list_user_chats(self, user_id: str) -> list[tuple[Chat, Member]]:
+        """The user's chats with their membership, most recent activity first."""
+
+    def record_activity(
+        self, chat_id: str, message_id: str, at: datetime, preview: str, sender_id: str
+    ) -> None:
+        """Move the chat's "last message" forward to ``message_id`` (never backward)."""
+
+    def advance_receipts(
+        self, chat_id: str, user_id: str, delivered_upto: str, read_upto: str
+    ) -> Member | None:
+        """Raise a member's watermarks to at least the given ids ("" leaves one as it is).
+
+        Returns the updated member if anything moved, else None.
+        """
+
+
+class MessageStore(Protocol):
+    def add_message(self, message: Message) -> tuple[Message, bool]:
+        """Store ``message`` unless its sender already sent one with its temp id.
+
+        Returns the stored message and whether it is new.
+        """
+
+    def list_before(self, chat_id: str, before: str, limit: int) -> list[Message]:
+        """Up to ``limit`` messages older than ``before`` ("" = newest), newest first."""
+
+    def list_after(self, chat_id: str, after: str, limit: int) -> list[Message]:
+        """Up to ``limit`` messages newer than ``after``, oldest first."""
+
+    def count_after(self, chat_id: str, after: str, exclude_sender: str) -> int:
+        """How many messages newer than ``after`` were sent by someone else."""
+
+
+class Subscription(Protocol):
+    def __aiter__(self) -> AsyncIterator[Event]: ...
+
+    async def close(self) -> None: ...
+
+
+class Bus(Protocol):
+    def publish(self, user_ids: Iterable[str], event: Event) -> None:
+        """Deliver ``event`` to every subscription of each user (at least once, not stored)."""
+
+    def subscribe(self, user_id: str) -> Subscription:
+        """Start receiving the events for ``user_id``; close the subscription when done."""
+
+
+class RateLimiter(Protocol):
+    def retry_after(self, key: str, limit: int, window: timedelta) -> int:
+        """Seconds until ``key`` may act again (0 if under ``limit`` hits in ``window``)."""
+
+    def hit(self, key: str, window: timedelta) -> None:
+        """Count one hit for ``key``."""

@@ -1,0 +1,170 @@
+"""Accounts and sessions: sign-up, sign-in with rate limits, token authentication, sign-out."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import unicodedata
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from backend.errors import InvalidInput, NotFound, RateLimited, Unauthenticated
+from backend.ids import new_id
+from backend.models import User
+from backend.ports import Clock, RateLimiter, SessionStore, UserStore
+from backend.settings import Settings
+
+USERNAME_RE = re.compile(r"^[a-z0-9_.]{3,32}$")
+MIN_PASSWORD = 8
+MAX_PASSWORD = 256
+MAX_DISPLAY_NAME = 64
+SEARCH_LIMIT = 20
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def normalize_username(raw: str) -> str:
+    return raw.strip().lower()
+
+
+class AccountService:
+    def __init__(
+        self,
+        settings: Settings,
+        users: UserStore,
+        sessions: SessionStore,
+        limiter: RateLimiter,
+        clock: Clock,
+    ) -> None:
+        self._settings = settings
+        self._users = users
+        self._sessions = sessions
+        self._limiter = limiter
+        self._clock = clock
+        self._hasher = PasswordHasher(
+            time_cost=settings.password_time_cost, memory_cost=settings.password_memory_kib
+        )
+        # Verified against when the username is unknown, so timing does not reveal which
+        # usernames exist.
+        self._decoy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+
+    def register(self, username: str, display_name: str, password: str) -> tuple[User, str]:
+        """Create an account and sign it in.
+
+        Returns:
+            The new user and a session token.
+
+        Raises:
+            InvalidInput: a field breaks its rule (the message says which and why).
+            Conflict: the username is taken; nothing is created.
+        """
+        username = normalize_username(username)
+        if not USERNAME_RE.fullmatch(username):
+            raise InvalidInput(
+                "Usernames are 3-32 characters: letters, digits, '.' and '_'.", field="username"
+            )
+        display_name = unicodedata.normalize("NFC", " ".join(display_name.split()))
+        if not display_name:
+            raise InvalidInput("Please enter your name.", field="display_name")
+        if len(display_name) > MAX_DISPLAY_NAME:
+            raise InvalidInput("Names are at most 64 characters.", field="display_name")
+        self._check_password(password)
+        user = User(
+            id=new_id(), username=username, display_name=display_name, created_at=self._clock()
+        )
+        self._users.add_user(user, self._hasher.hash(password))
+        return user, self._start_session(user.id)
+
+    def login(self, username: str, password: str, client_ip: str) -> tuple[User, str]:
+        """Check credentials and start a session.
+
+        Failed attempts are limited per username and per client IP, so neither guessing one
+        account's password nor spraying many accounts from one place gets far.
+
+        Raises:
+            RateLimited: too many recent failures for this username or IP.
+            Unauthenticated: wrong username or password (deliberately not saying which).
+        """
+        username = normalize_username(username)
+        settings = self._settings
+        keys = {
+            f"login:user:{username}": settings.login_failures_per_user,
+            f"login:ip:{client_ip}": settings.login_failures_per_ip,
+        }
+        wait = max(self._limiter.retry_after(k, n, settings.login_window) for k, n in keys.items())
+        if wait:
+            raise RateLimited("Too many sign-in attempts. Try again later.", retry_after=wait)
+        found = self._users.find_credentials(username)
+        verified = self._verify(found[1] if found else self._decoy_hash, password)
+        if found is None or not verified:
+            for key in keys:
+                self._limiter.hit(key, settings.login_window)
+            raise Unauthenticated("Wrong username or password.")
+        user, stored_hash = found
+        if self._hasher.check_needs_rehash(stored_hash):
+            self._users.set_password_hash(user.id, self._hasher.hash(password))
+        return user, self._start_session(user.id)
+
+    def authenticate(self, token: str) -> User:
+        """The user a session token belongs to.
+
+        Raises:
+            Unauthenticated: no such session, or it expired or was signed out.
+        """
+        if not token:
+            raise Unauthenticated("Please sign in.")
+        session = self._sessions.get_session(hash_token(token))
+        if session is None or session.revoked:
+            raise Unauthenticated("Please sign in.")
+        if session.expires_at <= self._clock():
+            raise Unauthenticated("Your session has expired. Please sign in again.")
+        user = self._users.get_users([session.user_id]).get(session.user_id)
+        if user is None:
+            raise Unauthenticated("Please sign in.")
+        return user
+
+    def logout(self, token: str) -> None:
+        """End the session (other sessions of the same user stay signed in)."""
+        if token:
+            self._sessions.revoke_session(hash_token(token), self._clock())
+
+    def get_user(self, user_id: str) -> User:
+        user = self._users.get_users([user_id]).get(user_id)
+        if user is None:
+            raise NotFound("No such user.")
+        return user
+
+    def get_users(self, user_ids: list[str]) -> dict[str, User]:
+        return self._users.get_users(user_ids)
+
+    def search_users(self, viewer_id: str, query: str) -> list[User]:
+        """People to start a chat with: username prefix or display-name match, never oneself."""
+        query = " ".join(query.split())[:MAX_DISPLAY_NAME]
+        if not query:
+            return []
+        found = self._users.search_users(query, SEARCH_LIMIT + 1)
+        return [u for u in found if u.id != viewer_id][:SEARCH_LIMIT]
+
+    def _check_password(self, password: str) -> None:
+        if len(password) < MIN_PASSWORD or not password.strip():
+            raise InvalidInput("Passwords need at least 8 characters.", field="password")
+        if len(password) > MAX_PASSWORD:
+            raise InvalidInput("Passwords are at most 256 characters.", field="password")
+
+    def _verify(self, stored_hash: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(stored_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def _start_session(self, user_id: str) -> str:
+        token = secrets.token_urlsafe(32)
+        now = self._clock()
+        self._sessions.add_session(
+            hash_token(token), user_id, now, now + self._settings.session_ttl
+        )
+        return token

@@ -1,0 +1,110 @@
+"""Sending messages and reading history, always through the chat's access door."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.content import preview_of, validate_content
+from backend.errors import InvalidInput
+from backend.events import MessageCreated
+from backend.ids import new_message_id
+from backend.models import Message, MessagePage, Receipts
+from backend.ports import Bus, ChatStore, Clock, MessageStore
+from backend.services.chats import ChatService
+from backend.settings import Settings
+
+MAX_TEMP_ID = 64
+MAX_PAGE = 100
+
+
+class MessagingService:
+    def __init__(
+        self,
+        settings: Settings,
+        chats: ChatService,
+        chat_store: ChatStore,
+        messages: MessageStore,
+        bus: Bus,
+        clock: Clock,
+    ) -> None:
+        self._settings = settings
+        self._chats = chats
+        self._chat_store = chat_store
+        self._messages = messages
+        self._bus = bus
+        self._clock = clock
+
+    def send_message(self, user_id: str, chat_id: str, content: Any, temp_id: str = "") -> Message:
+        """Store a message and tell every member's devices about it.
+
+        The message is stored before anyone hears of it; its id is assigned here and sorts in
+        the server's order. Sending again with the same ``temp_id`` returns the stored message
+        (and re-announces it: delivery is at-least-once, receivers de-duplicate by id).
+
+        Raises:
+            NotFound: the chat does not exist or the caller is not a member.
+            InvalidInput / TooLarge: empty, malformed or oversized content.
+        """
+        if not isinstance(temp_id, str) or len(temp_id) > MAX_TEMP_ID:
+            raise InvalidInput("The client message id is malformed.")
+        self._chats.access_chat(user_id, chat_id)
+        clean = validate_content(content, self._settings.max_message_bytes)
+        message, _ = self._messages.add_message(
+            Message(
+                id=new_message_id(),
+                chat_id=chat_id,
+                sender_id=user_id,
+                content=clean,
+                created_at=self._clock(),
+                temp_id=temp_id,
+            )
+        )
+        self._chat_store.record_activity(
+            chat_id, message.id, message.created_at, preview_of(message.content), user_id
+        )
+        # Writing in a chat means the writer has seen it up to here (WhatsApp does the same).
+        self._chat_store.advance_receipts(chat_id, user_id, message.id, message.id)
+        self._bus.publish(self._chats.member_ids(chat_id), MessageCreated(chat_id, message))
+        return message
+
+    def list_messages(
+        self, user_id: str, chat_id: str, before: str = "", limit: int | None = None
+    ) -> MessagePage:
+        """A page of history older than ``before`` ("" for the newest), oldest first."""
+        limit = self._clamp(limit)
+        self._chats.access_chat(user_id, chat_id)
+        newest_first = self._messages.list_before(chat_id, before, limit + 1)
+        has_more = len(newest_first) > limit
+        page = list(reversed(newest_first[:limit]))
+        return MessagePage(
+            messages=page,
+            receipts=self.receipts(chat_id),
+            next_cursor=page[0].id if page and has_more else "",
+            has_more=has_more,
+        )
+
+    def list_messages_after(
+        self, user_id: str, chat_id: str, after: str, limit: int | None = None
+    ) -> MessagePage:
+        """Messages newer than ``after``, oldest first: catching up after a reconnect."""
+        limit = self._clamp(limit)
+        self._chats.access_chat(user_id, chat_id)
+        found = self._messages.list_after(chat_id, after, limit + 1)
+        has_more = len(found) > limit
+        page = found[:limit]
+        return MessagePage(
+            messages=page,
+            receipts=self.receipts(chat_id),
+            next_cursor=page[-1].id if page and has_more else "",
+            has_more=has_more,
+        )
+
+    def receipts(self, chat_id: str) -> Receipts:
+        return Receipts.of(self._chat_store.list_members(chat_id))
+
+    def _clamp(self, limit: int | None) -> int:
+        if limit is None:
+            return self._settings.page_size
+        if not isinstance(limit, int) or limit < 1:
+            raise InvalidInput("The page size must be a positive number.")
+        return min(limit, MAX_PAGE)

@@ -1,0 +1,54 @@
+"""Delivery and read receipts, kept as per-member watermarks and announced to the chat."""
+
+from __future__ import annotations
+
+from backend.events import ReceiptsChanged
+from backend.ids import is_uuid
+from backend.models import Receipts
+from backend.ports import Bus, ChatStore
+from backend.services.chats import ChatService
+
+
+class ReceiptService:
+    def __init__(self, chats: ChatService, chat_store: ChatStore, bus: Bus) -> None:
+        self._chats = chats
+        self._chat_store = chat_store
+        self._bus = bus
+
+    def mark_delivered(self, user_id: str, chat_id: str, upto: str = "") -> None:
+        """The caller's device has received the chat's messages up to ``upto`` ("" = all)."""
+        self._advance(user_id, chat_id, upto, read=False)
+
+    def mark_read(self, user_id: str, chat_id: str, upto: str = "") -> None:
+        """The caller has seen the chat's messages up to ``upto`` ("" = all)."""
+        self._advance(user_id, chat_id, upto, read=True)
+
+    def mark_all_delivered(self, user_id: str) -> None:
+        """A device of the caller came online and fetched everything: all of it is delivered."""
+        for chat, me in self._chat_store.list_user_chats(user_id):
+            if chat.last_message_id > me.delivered_upto:
+                self._advance(user_id, chat.id, chat.last_message_id, read=False)
+
+    def _advance(self, user_id: str, chat_id: str, upto: str, *, read: bool) -> None:
+        chat, _ = self._chats.access_chat(user_id, chat_id)
+        # A watermark never passes the chat's newest message, whatever the client claims.
+        if not upto or not is_uuid(upto) or upto > chat.last_message_id:
+            upto = chat.last_message_id
+        if not upto:
+            return
+        moved = self._chat_store.advance_receipts(
+            chat_id, user_id, delivered_upto=upto, read_upto=upto if read else ""
+        )
+        if moved is None:
+            return
+        members = self._chat_store.list_members(chat_id)
+        self._bus.publish(
+            [m.user_id for m in members],
+            ReceiptsChanged(
+                chat_id=chat_id,
+                user_id=user_id,
+                delivered_upto=moved.delivered_upto,
+                read_upto=moved.read_upto,
+                chat_receipts=Receipts.of(members),
+            ),
+        )
