@@ -1,0 +1,1 @@
+"""The Reflex web app: pages, components and thin states over the backend services."""

@@ -1,0 +1,18 @@
+"""The Reflex app: pages, stylesheet, PWA manifest and the small browser-side script."""
+
+import reflex as rx
+
+from chat_web.pages import auth, chats  # noqa: F401  (registers the pages)
+
+app = rx.App(
+    stylesheets=["/styles.css"],
+    head_components=[
+        rx.el.link(rel="manifest", href="/manifest.json"),
+        rx.el.meta(name="theme-color", content="#008069"),
+        rx.el.meta(name="viewport", content="width=device-width, initial-scale=1"),
+        rx.script(src="/chat.js"),
+    ],
+    html_lang="en",
+)
+# The product's own connection banner (components/connection.py) replaces Reflex's overlay.
+app.app_wraps.pop((5, "Overlay"), None)

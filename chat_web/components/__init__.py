@@ -1,0 +1,1 @@
+"""Small named components that designers compose in Python (each returns an rx.Component)."""

@@ -1,0 +1,69 @@
+"""Every user-visible string goes through ``t``: one catalogue now, more languages later.
+
+Whole sentences live in the catalogue with named placeholders, never glued from pieces, so a
+translation can reorder them.
+"""
+
+from __future__ import annotations
+
+CATALOGUE_EN: dict[str, str] = {
+    "app.name": "Messenger",
+    "auth.username": "Username",
+    "auth.password": "Password",
+    "auth.display_name": "Your name",
+    "auth.sign_in": "Sign in",
+    "auth.sign_up": "Create account",
+    "auth.sign_in_title": "Sign in to Messenger",
+    "auth.sign_up_title": "Create your Messenger account",
+    "auth.have_account": "Already have an account? Sign in",
+    "auth.need_account": "New here? Create an account",
+    "auth.sign_out": "Sign out",
+    "auth.username_hint": "3-32 letters, digits, '.' or '_'",
+    "auth.password_hint": "At least 8 characters",
+    "chats.title": "Chats",
+    "chats.new_chat": "New chat",
+    "chats.search_people": "Search people by name or username",
+    "chats.no_results": "No one found",
+    "chats.empty": "No chats yet. Start one with the New chat button.",
+    "chats.unread": "{count} unread messages",
+    "chats.you_prefix": "You: {preview}",
+    "chats.pick_one": "Select a chat to start messaging",
+    "chats.back": "Back to chats",
+    "conversation.placeholder": "Type a message",
+    "conversation.send": "Send",
+    "conversation.messages": "Messages",
+    "conversation.load_older": "Load older messages",
+    "conversation.beginning": "This is the beginning of your chat.",
+    "conversation.new_message_from": "New message from {name}: {text}",
+    "conversation.retry": "Retry",
+    "conversation.jump_latest": "Jump to latest messages",
+    "status.pending": "Sending",
+    "status.sent": "Sent",
+    "status.delivered": "Delivered",
+    "status.read": "Read",
+    "status.failed": "Not sent",
+    "connection.lost": "Connection lost. Reconnecting… Messages you send will go out when you are back online.",
+    "error.generic": "Something went wrong. Please try again.",
+    "error.rate_limited": "Too many attempts. Try again in {retry_after} seconds.",
+    "error.too_large": "This message is too long ({size} bytes; the limit is {limit}).",
+    "error.not_found": "This chat doesn't exist or you are not in it.",
+}
+
+_catalogues = {"en": CATALOGUE_EN}
+
+
+def t(key: str, lang: str = "en", **params: object) -> str:
+    """The text for ``key`` in ``lang`` (falling back to English), with ``params`` filled in."""
+    text = _catalogues.get(lang, CATALOGUE_EN).get(key) or CATALOGUE_EN[key]
+    return text.format(**params) if params else text
+
+
+def error_text(code: str, message: str, params: dict[str, object], lang: str = "en") -> str:
+    """Words for a service error: the catalogue's if it has the code, else the service's own."""
+    key = f"error.{code}"
+    if key in CATALOGUE_EN:
+        try:
+            return t(key, lang, **params)
+        except KeyError:
+            pass
+    return message

@@ -1,0 +1,1 @@
+"""Thin Reflex states: who the user is, forms, the chat list, the open conversation, live events."""

@@ -1,0 +1,89 @@
+"""The live path into a tab: one bus subscription per tab, applied to the visible state.
+
+This is the one module that turns bus events into UI state changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import reflex as rx
+
+from backend.events import ChatChanged, Event, MessageCreated, ReceiptsChanged
+from chat_web.services import services
+from chat_web.states.chat_list import ChatListState
+from chat_web.states.conversation import ConversationState
+from chat_web.states.session import SessionState
+
+log = logging.getLogger(__name__)
+
+# One listener per tab (client token). Reflex cancels a page's background work when the page
+# loads again or the socket drops; this registry makes "one per tab" hold whatever Reflex does.
+_listeners: dict[str, asyncio.Task[None]] = {}
+
+
+def chat_id_from_path(path: str) -> str:
+    parts = [p for p in path.split("/") if p]
+    return parts[1] if len(parts) == 2 and parts[0] == "chats" else ""
+
+
+class LiveState(rx.State):
+    @rx.event(background=True)
+    async def listen(self):
+        """on_load of the chat pages: subscribe, then sync from storage, then apply events.
+
+        Subscribing before reading means nothing published in between is lost; events that
+        repeat what the read already showed are de-duplicated by id.
+        """
+        current = asyncio.current_task()
+        async with self:
+            token = self.router.session.client_token
+            user_id = (await self.get_state(SessionState)).user_id
+            path = str(self.router.url.path)
+        previous = _listeners.get(token)
+        if previous is not None and previous is not current and not previous.done():
+            previous.cancel()
+        if not user_id or current is None:
+            return
+        _listeners[token] = current
+        svc = services()
+        subscription = svc.bus.subscribe(user_id)
+        try:
+            async with self:
+                await (await self.get_state(ChatListState)).reload()
+                conversation = await self.get_state(ConversationState)
+                chat_id = chat_id_from_path(path)
+                if chat_id:
+                    await conversation.open(chat_id)
+                else:
+                    conversation.close()
+            # This device now holds everything sent while it was away: two ticks for senders.
+            svc.receipts.mark_all_delivered(user_id)
+            async for event in subscription:
+                try:
+                    async with self:
+                        await self._apply(user_id, event)
+                except Exception:  # one bad event must not end the tab's live updates
+                    log.exception("applying %s failed", event.type)
+        finally:
+            await subscription.close()
+            if _listeners.get(token) is current:
+                del _listeners[token]
+
+    async def _apply(self, user_id: str, event: Event) -> None:
+        chat_list = await self.get_state(ChatListState)
+        conversation = await self.get_state(ConversationState)
+        is_open = conversation.chat_id == event.chat_id and not conversation.is_missing
+        if isinstance(event, MessageCreated):
+            if is_open:
+                await conversation.add_live(event.message)
+            elif event.message.sender_id != user_id:
+                services().receipts.mark_delivered(user_id, event.chat_id, event.message.id)
+            await chat_list.refresh_chat(event.chat_id)
+        elif isinstance(event, ReceiptsChanged):
+            if is_open:
+                conversation.apply_receipts(event.chat_receipts)
+            await chat_list.refresh_chat(event.chat_id)
+        elif isinstance(event, ChatChanged):
+            await chat_list.refresh_chat(event.chat_id)
