@@ -43,11 +43,12 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     chat_store, messages = SqlChatStore(engine), SqlMessageStore(engine)
     bus = InProcessBus()
     chats = ChatService(chat_store, messages, users, bus, clock)
+    receipts = ReceiptService(chats, chat_store, bus)
     return Services(
         settings=settings,
         bus=bus,
         accounts=AccountService(settings, users, sessions, InMemoryRateLimiter(clock), clock),
         chats=chats,
-        messaging=MessagingService(settings, chats, chat_store, messages, bus, clock),
-        receipts=ReceiptService(chats, chat_store, bus),
+        messaging=MessagingService(settings, chats, chat_store, messages, receipts, bus, clock),
+        receipts=receipts,
     )

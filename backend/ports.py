@@ -68,7 +68,7 @@ class ChatStore(Protocol):
 
 class MessageStore(Protocol):
     def add_message(self, message: Message) -> tuple[Message, bool]:
-        """Store ``message`` unless its sender already sent one with its temp id.
+        """Store ``message`` unless its sender already sent one with its temp id to its chat.
 
         Returns the stored message and whether it is new.
         """

@@ -42,7 +42,9 @@ CATALOGUE_EN: dict[str, str] = {
     "status.delivered": "Delivered",
     "status.read": "Read",
     "status.failed": "Not sent",
-    "connection.lost": "Connection lost. Reconnecting… Messages you send will go out when you are back online.",
+    "connection.lost": (
+        "Connection lost. Reconnecting… Messages you send will go out when you are back online."
+    ),
     "error.generic": "Something went wrong. Please try again.",
     "error.rate_limited": "Too many attempts. Try again in {retry_after} seconds.",
     "error.too_large": "This message is too long ({size} bytes; the limit is {limit}).",

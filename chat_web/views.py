@@ -69,5 +69,3 @@ def chat_item_view(summary: ChatSummary, viewer_id: str) -> ChatItemView:
         last_mine=last_mine,
         last_status=summary.receipts.status_of(chat.last_message_id).value if last_mine else "",
     )
-
-

@@ -14,7 +14,7 @@ from backend.container import Services, build_services
 from backend.settings import Settings
 
 # Hashing cost is not what these tests check; the cheapest argon2id keeps hundreds of sign-ups fast.
-FAST_HASH = {"password_time_cost": 1, "password_memory_kib": 8}
+FAST_HASH = {"password_time_cost": 1, "password_memory_kib": 64}
 
 
 class FakeClock:

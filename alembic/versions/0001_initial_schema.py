@@ -76,7 +76,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['chat_id'], ['chats.id'], ),
     sa.ForeignKeyConstraint(['sender_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('sender_id', 'temp_id', name='uq_messages_sender_temp')
+    sa.UniqueConstraint('chat_id', 'sender_id', 'temp_id', name='uq_messages_chat_sender_temp')
     )
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.create_index('ix_messages_chat_id_id', ['chat_id', 'id'], unique=False)

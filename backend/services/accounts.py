@@ -143,7 +143,8 @@ class AccountService:
 
     def search_users(self, viewer_id: str, query: str) -> list[User]:
         """People to start a chat with: username prefix or display-name match, never oneself."""
-        query = " ".join(query.split())[:MAX_DISPLAY_NAME]
+        # Names are stored in NFC; a decomposed "é" typed by some keyboards must still match.
+        query = unicodedata.normalize("NFC", " ".join(query.split()))[:MAX_DISPLAY_NAME]
         if not query:
             return []
         found = self._users.search_users(query, SEARCH_LIMIT + 1)

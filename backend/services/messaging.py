@@ -11,6 +11,7 @@ from backend.ids import new_message_id
 from backend.models import Message, MessagePage, Receipts
 from backend.ports import Bus, ChatStore, Clock, MessageStore
 from backend.services.chats import ChatService
+from backend.services.receipts import ReceiptService
 from backend.settings import Settings
 
 MAX_TEMP_ID = 64
@@ -24,11 +25,13 @@ class MessagingService:
         chats: ChatService,
         chat_store: ChatStore,
         messages: MessageStore,
+        receipts: ReceiptService,
         bus: Bus,
         clock: Clock,
     ) -> None:
         self._settings = settings
         self._chats = chats
+        self._receipts = receipts
         self._chat_store = chat_store
         self._messages = messages
         self._bus = bus
@@ -62,9 +65,9 @@ class MessagingService:
         self._chat_store.record_activity(
             chat_id, message.id, message.created_at, preview_of(message.content), user_id
         )
-        # Writing in a chat means the writer has seen it up to here (WhatsApp does the same).
-        self._chat_store.advance_receipts(chat_id, user_id, message.id, message.id)
         self._bus.publish(self._chats.member_ids(chat_id), MessageCreated(chat_id, message))
+        # Writing in a chat means the writer has seen it up to here (WhatsApp does the same).
+        self._receipts.record_own_message(user_id, chat_id, message.id)
         return message
 
     def list_messages(

@@ -26,8 +26,14 @@ def _field(name: str, label: str, *, kind: str = "text", hint: str = "", **props
 
 def auth_form(*, is_sign_up: bool) -> rx.Component:
     fields = [
-        _field("username", t("auth.username"), auto_complete="username", max_length=32,
-               hint=t("auth.username_hint") if is_sign_up else "", auto_capitalize="none"),
+        _field(
+            "username",
+            t("auth.username"),
+            auto_complete="username",
+            max_length=32,
+            hint=t("auth.username_hint") if is_sign_up else "",
+            auto_capitalize="none",
+        ),
     ]
     if is_sign_up:
         fields.append(
@@ -48,8 +54,12 @@ def auth_form(*, is_sign_up: bool) -> rx.Component:
             *fields,
             rx.cond(
                 AuthFormState.error != "",
-                rx.el.p(AuthFormState.error, role="alert", class_name="form-error",
-                        data_testid="auth-error"),
+                rx.el.p(
+                    AuthFormState.error,
+                    role="alert",
+                    class_name="form-error",
+                    data_testid="auth-error",
+                ),
             ),
             rx.el.button(
                 t("auth.sign_up" if is_sign_up else "auth.sign_in"),
@@ -64,7 +74,11 @@ def auth_form(*, is_sign_up: bool) -> rx.Component:
             ),
             on_submit=AuthFormState.sign_up if is_sign_up else AuthFormState.sign_in,
             reset_on_submit=False,
+            # Never a GET: a click before the page is live must not put a password in a URL.
+            method="post",
             class_name="auth-card",
         ),
         class_name="auth-page",
+        # Lets tests (and styles) know the page is connected and interactive.
+        data_hydrated=rx.State.is_hydrated.to_string(),
     )

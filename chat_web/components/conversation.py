@@ -20,7 +20,9 @@ def chat_header() -> rx.Component:
         ),
         rx.el.div(
             rx.el.h2(ConversationState.title, class_name="chat-header-title"),
-            rx.el.span(ConversationState.subtitle, class_name="muted", data_testid="presence-status"),
+            rx.el.span(
+                ConversationState.subtitle, class_name="muted", data_testid="presence-status"
+            ),
             class_name="chat-header-text",
         ),
         class_name="chat-header",
@@ -98,8 +100,12 @@ def composer() -> rx.Component:
     return rx.el.form(
         rx.cond(
             ConversationState.composer_error != "",
-            rx.el.p(ConversationState.composer_error, role="alert", class_name="composer-error",
-                    data_testid="composer-error"),
+            rx.el.p(
+                ConversationState.composer_error,
+                role="alert",
+                class_name="composer-error",
+                data_testid="composer-error",
+            ),
         ),
         rx.el.div(
             rx.el.textarea(
@@ -135,8 +141,10 @@ def conversation_pane() -> rx.Component:
             rx.el.div(rx.el.p(t("chats.pick_one")), class_name="empty-pane"),
             rx.cond(
                 ConversationState.is_missing,
-                rx.el.div(rx.el.p(t("error.not_found"), role="alert",
-                                  data_testid="chat-not-found"), class_name="empty-pane"),
+                rx.el.div(
+                    rx.el.p(t("error.not_found"), role="alert", data_testid="chat-not-found"),
+                    class_name="empty-pane",
+                ),
                 rx.fragment(chat_header(), message_list(), composer()),
             ),
         ),

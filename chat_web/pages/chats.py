@@ -22,6 +22,7 @@ def messenger() -> rx.Component:
             class_name="app-shell",
             # On a phone only one pane fits: the list, or the open chat.
             data_chat_open=rx.cond(ConversationState.chat_id != "", "true", "false"),
+            data_hydrated=rx.State.is_hydrated.to_string(),
         ),
     )
 

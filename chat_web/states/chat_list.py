@@ -48,9 +48,14 @@ class ChatListState(rx.State):
 
     @rx.event
     def set_new_chat_open(self, is_open: bool):
-        self.is_new_chat_open = is_open
-        if not is_open:
-            self.people_query, self.people = "", []
+        if is_open:
+            self.is_new_chat_open = True
+        else:
+            self._close_new_chat()
+
+    def _close_new_chat(self) -> None:
+        self.is_new_chat_open = False
+        self.people_query, self.people = "", []
 
     @rx.event
     async def search_people(self, query: str):
@@ -66,6 +71,6 @@ class ChatListState(rx.State):
         except ChatError as exc:
             self.error = error_text(exc.code, exc.message, exc.params)
             return None
-        self.set_new_chat_open(False)
+        self._close_new_chat()
         await self.refresh_chat(chat.id)
         return rx.redirect(f"/chats/{chat.id}")

@@ -60,7 +60,8 @@ class ConversationState(rx.State):
         self.is_missing = False
         self.title = summary.title
         self.subtitle = (
-            f"@{summary.peer.username}" if summary.chat.kind is ChatKind.DIRECT and summary.peer
+            f"@{summary.peer.username}"
+            if summary.chat.kind is ChatKind.DIRECT and summary.peer
             else ""
         )
         self._receipts = page.receipts

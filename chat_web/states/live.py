@@ -39,7 +39,8 @@ class LiveState(rx.State):
         current = asyncio.current_task()
         async with self:
             token = self.router.session.client_token
-            user_id = (await self.get_state(SessionState)).user_id
+            # Background work may start before require_user has run: authenticate here too.
+            user_id = (await self.get_state(SessionState)).authenticated_user_id()
             path = str(self.router.url.path)
         previous = _listeners.get(token)
         if previous is not None and previous is not current and not previous.done():

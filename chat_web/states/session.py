@@ -13,7 +13,9 @@ SESSION_COOKIE_MAX_AGE = 30 * 24 * 3600
 class SessionState(rx.State):
     # The token survives reloads and new tabs; the server-side session record decides whether it
     # is still good (expiry, sign-out), so a stolen-then-revoked cookie is worthless.
-    token: str = rx.Cookie("", name="chat_session", max_age=SESSION_COOKIE_MAX_AGE, same_site="strict")
+    token: str = rx.Cookie(
+        "", name="chat_session", max_age=SESSION_COOKIE_MAX_AGE, same_site="strict"
+    )
     user_id: str = ""
     username: str = ""
     display_name: str = ""
@@ -26,6 +28,12 @@ class SessionState(rx.State):
             return False
         self.user_id, self.username, self.display_name = user.id, user.username, user.display_name
         return True
+
+    def authenticated_user_id(self) -> str:
+        """The signed-in user's id ("" if none), checking the token if not done yet."""
+        if not self.user_id:
+            self._authenticate()
+        return self.user_id
 
     @rx.event
     def require_user(self):

@@ -44,7 +44,9 @@ class SqlMessageStore:
                 db.rollback()
             existing = db.exec(
                 select(MessageRow).where(
-                    MessageRow.sender_id == message.sender_id, MessageRow.temp_id == message.temp_id
+                    MessageRow.chat_id == message.chat_id,
+                    MessageRow.sender_id == message.sender_id,
+                    MessageRow.temp_id == message.temp_id,
                 )
             ).first()
             if existing is None:  # the conflict was something else: let it surface

@@ -88,8 +88,9 @@ class MessageRow(SQLModel, table=True):
     __tablename__ = "messages"
     __table_args__ = (
         sa.Index("ix_messages_chat_id_id", "chat_id", "id"),
-        # Idempotent sends: one stored message per (sender, client temp id). NULLs don't collide.
-        sa.UniqueConstraint("sender_id", "temp_id", name="uq_messages_sender_temp"),
+        # Idempotent sends: one stored message per (chat, sender, client temp id). NULLs don't
+        # collide, so messages sent without a temp id are never merged.
+        sa.UniqueConstraint("chat_id", "sender_id", "temp_id", name="uq_messages_chat_sender_temp"),
     )
 
     id: str = Field(primary_key=True, max_length=36)

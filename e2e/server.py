@@ -1,0 +1,89 @@
+"""Starting the real app (production build) on a free port, for browser tests and benchmarks."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Cheap password hashing: the server under test signs up many users; cost is not under test.
+FAST_HASH_ENV = {"CHAT_PASSWORD_TIME_COST": "1", "CHAT_PASSWORD_MEMORY_KIB": "64"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited early with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"the app did not answer {url} within {timeout:.0f}s")
+
+
+@contextlib.contextmanager
+def running_app(data_dir: Path, log_path: Path, timeout: float = 300) -> Iterator[str]:
+    """Run ``reflex run --env prod`` with its data in ``data_dir``; yield its base URL."""
+    port = free_port()
+    env = {**os.environ, **FAST_HASH_ENV, "CHAT_DATA_DIR": str(data_dir)}
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [
+                "reflex",
+                "run",
+                "--env",
+                "prod",
+                "--frontend-port",
+                str(port),
+                "--backend-port",
+                str(port),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        base = f"http://localhost:{port}"
+        try:
+            _wait_ready(f"{base}/ping", process, timeout)
+            _wait_ready(f"{base}/login", process, timeout)
+            yield base
+        except BaseException:
+            print(log_path.read_text(errors="replace")[-4000:])
+            raise
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)

@@ -1,0 +1,134 @@
+"""User stories of two (or three) people chatting in real browsers."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from e2e.conftest import send, start_chat, statuses
+
+
+def test_alice_and_bob_chat_live_with_ticks(person):
+    alice, bob = person("Alice"), person("Bob")
+    chat_id = start_chat(alice, bob)
+
+    send(alice.page, "Hello Bob")
+    mine = alice.page.get_by_test_id("message").filter(has_text="Hello Bob")
+    expect(mine).to_have_count(1)
+    # Bob is online on his chat list but hasn't opened the chat: two grey ticks.
+    expect(mine).to_have_attribute("data-status", "delivered")
+    expect(mine.get_by_test_id("status-delivered")).to_be_visible()
+
+    # Bob's list shows the new chat live, with its preview and an unread badge.
+    item = bob.page.get_by_test_id(f"chat-item-{chat_id}")
+    expect(item).to_contain_text("Alice")
+    expect(item).to_contain_text("Hello Bob")
+    expect(item.get_by_test_id("unread-badge")).to_have_text("1")
+
+    item.click()
+    bob.page.wait_for_url(f"**/chats/{chat_id}")
+    expect(bob.page.get_by_test_id("message").filter(has_text="Hello Bob")).to_be_visible()
+    expect(mine).to_have_attribute("data-status", "read")
+    expect(mine.get_by_role("img", name="Read")).to_be_visible()  # a label, not colour alone
+    expect(item.get_by_test_id("unread-badge")).to_have_count(0)
+    assert statuses(alice.page, "Hello Bob") == ["pending", "sent", "delivered", "read"]
+
+    # Bob replies; Alice has the chat open and sees it without doing anything.
+    send(bob.page, "Hi Alice!")
+    expect(alice.page.get_by_test_id("message").filter(has_text="Hi Alice!")).to_be_visible()
+    expect(bob.page.get_by_test_id("message").filter(has_text="Hi Alice!")).to_have_attribute(
+        "data-status", "read"
+    )
+
+    # A reload keeps everything, in order.
+    for page in (alice.page, bob.page):
+        page.reload()
+        expect(page.locator(".message-text")).to_have_text(["Hello Bob", "Hi Alice!"])
+
+
+def test_a_third_user_cannot_open_someone_elses_chat(person):
+    alice, bob, mallory = person("Alice"), person("Bob"), person("Mallory")
+    chat_id = start_chat(alice, bob)
+    send(alice.page, "our secret")
+    expect(alice.page.get_by_test_id("message")).to_have_attribute("data-status", "delivered")
+
+    mallory.page.goto(f"/chats/{chat_id}")
+    expect(mallory.page.get_by_test_id("chat-not-found")).to_be_visible()
+    expect(mallory.page.get_by_text("our secret")).to_have_count(0)
+    expect(mallory.page.get_by_test_id(f"chat-item-{chat_id}")).to_have_count(0)
+
+
+def test_enter_sends_and_shift_enter_makes_a_new_line(person):
+    alice, bob = person("Alice"), person("Bob")
+    start_chat(alice, bob)
+    box = alice.page.get_by_test_id("message-input")
+    box.fill("first line")
+    box.press("Shift+Enter")
+    box.press_sequentially("second line")
+    expect(alice.page.get_by_test_id("message")).to_have_count(0)
+    box.press("Enter")
+    expect(alice.page.locator(".message-text")).to_have_text("first line\nsecond line")
+    expect(box).to_have_value("")
+    # Blank input sends nothing.
+    box.press("Enter")
+    alice.page.get_by_test_id("send-button").click()
+    expect(alice.page.get_by_test_id("message")).to_have_count(1)
+
+
+def test_an_oversized_message_is_refused_and_the_draft_kept(person):
+    alice, bob = person("Alice"), person("Bob")
+    start_chat(alice, bob)
+    huge = "x" * (64 * 1024 + 1)
+    box = alice.page.get_by_test_id("message-input")
+    box.fill(huge)
+    box.press("Enter")
+    expect(alice.page.get_by_test_id("composer-error")).to_contain_text("too long")
+    expect(box).to_have_value(huge)
+    expect(alice.page.get_by_test_id("message")).to_have_count(0)
+
+
+def test_same_user_in_two_tabs_sees_the_same_chat(person, new_page):
+    alice, bob = person("Alice"), person("Bob")
+    chat_id = start_chat(alice, bob)
+    second_tab = alice.page.context.new_page()
+    second_tab.goto(f"/chats/{chat_id}")
+    expect(second_tab.get_by_test_id("chat-header")).to_contain_text("Bob")
+
+    send(alice.page, "from tab one")
+    twin = second_tab.get_by_test_id("message").filter(has_text="from tab one")
+    expect(twin).to_have_attribute("data-status", "delivered")
+
+    bob.page.get_by_test_id(f"chat-item-{chat_id}").click()
+    expect(twin).to_have_attribute("data-status", "read")
+    expect(alice.page.get_by_test_id("message").filter(has_text="from tab one")).to_have_attribute(
+        "data-status", "read"
+    )
+
+
+def test_opening_history_shows_the_latest_page_and_loads_older_on_scroll(person, app_services):
+    alice, bob = person("Alice"), person("Bob")
+    chat_id = start_chat(alice, bob)
+    users = app_services.accounts.search_users("", alice.username)
+    alice_id = next(u.id for u in users if u.username == alice.username)
+    for i in range(120):
+        app_services.messaging.send_message(
+            alice_id, chat_id, {"type": "text", "text": f"history {i:03d}"}, f"seed-{i}"
+        )
+    page = alice.page
+    page.reload()
+    bubbles = page.get_by_test_id("message")
+    expect(bubbles).to_have_count(50)
+    expect(bubbles.last).to_contain_text("history 119")
+    expect(bubbles.first).to_contain_text("history 070")
+
+    # Scrolling to the top pages older messages in and keeps the reader's place.
+    anchor = bubbles.filter(has_text="history 070")
+    page.get_by_test_id("message-list").evaluate("el => el.scrollTo(0, 0)")
+    expect(bubbles).to_have_count(100)
+    top = anchor.bounding_box()
+    assert top is not None and top["y"] > 0, "the message read before loading stays in view"
+    page.get_by_test_id("message-list").evaluate("el => el.scrollTo(0, 0)")
+    expect(bubbles).to_have_count(120)
+    expect(bubbles.first).to_contain_text("history 000")
+    expect(page.get_by_text(re.compile("beginning of your chat"))).to_be_visible()
