@@ -91,7 +91,10 @@ class Subscription(Protocol):
 
 class Bus(Protocol):
     def publish(self, user_ids: Iterable[str], event: Event) -> None:
-        """Deliver ``event`` to every subscription of each user (at least once, not stored)."""
+        """Deliver ``event`` to every subscription of each user (at least once, not stored).
+
+        Users are served in the order given, so a caller can put the most waited-for first.
+        """
 
     def subscribe(self, user_id: str) -> Subscription:
         """Start receiving the events for ``user_id``; close the subscription when done."""

@@ -38,6 +38,15 @@ class ChatService:
                 return chat, member
         raise NotFound("This chat doesn't exist or you are not in it.")
 
+    def access_chat_members(self, user_id: str, chat_id: str) -> tuple[Chat, list[Member]]:
+        """Like ``access_chat``, with every member (for fan-out and receipts) in the same trip."""
+        if is_uuid(chat_id):
+            chat = self._chats.get_chat(chat_id)
+            members = self._chats.list_members(chat_id) if chat else []
+            if chat is not None and any(m.user_id == user_id for m in members):
+                return chat, members
+        raise NotFound("This chat doesn't exist or you are not in it.")
+
     def open_direct_chat(self, user_id: str, peer_id: str) -> Chat:
         """The 1:1 chat between the caller and ``peer_id``, created on first use.
 
@@ -74,9 +83,6 @@ class ChatService:
     def get_summary(self, user_id: str, chat_id: str) -> ChatSummary:
         chat, me = self.access_chat(user_id, chat_id)
         return self._summarize(chat, me)
-
-    def member_ids(self, chat_id: str) -> list[str]:
-        return [m.user_id for m in self._chats.list_members(chat_id)]
 
     def _summarize(self, chat: Chat, me: Member) -> ChatSummary:
         members = self._chats.list_members(chat.id)

@@ -50,7 +50,7 @@ class MessagingService:
         """
         if not isinstance(temp_id, str) or len(temp_id) > MAX_TEMP_ID:
             raise InvalidInput("The client message id is malformed.")
-        self._chats.access_chat(user_id, chat_id)
+        _, members = self._chats.access_chat_members(user_id, chat_id)
         clean = validate_content(content, self._settings.max_message_bytes)
         message, _ = self._messages.add_message(
             Message(
@@ -65,9 +65,11 @@ class MessagingService:
         self._chat_store.record_activity(
             chat_id, message.id, message.created_at, preview_of(message.content), user_id
         )
-        self._bus.publish(self._chats.member_ids(chat_id), MessageCreated(chat_id, message))
+        # Recipients first, the sender's own devices last: theirs is the latency that counts.
+        recipients = [m.user_id for m in members if m.user_id != user_id] + [user_id]
+        self._bus.publish(recipients, MessageCreated(chat_id, message))
         # Writing in a chat means the writer has seen it up to here (WhatsApp does the same).
-        self._receipts.record_own_message(user_id, chat_id, message.id)
+        self._receipts.record_own_message(user_id, message.id, members)
         return message
 
     def list_messages(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from backend.events import ReceiptsChanged
 from backend.ids import is_uuid
-from backend.models import Receipts
+from backend.models import Member, Receipts
 from backend.ports import Bus, ChatStore
 from backend.services.chats import ChatService
 
@@ -29,41 +29,41 @@ class ReceiptService:
             if chat.last_message_id > me.delivered_upto:
                 self._advance(user_id, chat.id, chat.last_message_id, read=False)
 
-    def record_own_message(self, user_id: str, chat_id: str, message_id: str) -> None:
+    def record_own_message(self, user_id: str, message_id: str, members: list[Member]) -> None:
         """The sender of ``message_id`` has (obviously) seen the chat up to it.
 
-        Only for the messaging service, which has already checked membership. Announced only
-        when it moves the chat's aggregate (a reply that reads the other side's messages), so an
-        ordinary send costs no extra event.
+        Only for the messaging service, which has already checked membership and read the
+        members. Announced only when it moves the chat's aggregate (a reply that reads the other
+        side's messages), so an ordinary send costs no extra event.
         """
-        before = Receipts.of(self._chat_store.list_members(chat_id))
-        self._move(user_id, chat_id, message_id, read=True, unless_aggregate_is=before)
+        self._move(user_id, message_id, members, read=True, only_if_aggregate_moves=True)
 
     def _advance(self, user_id: str, chat_id: str, upto: str, *, read: bool) -> None:
-        chat, _ = self._chats.access_chat(user_id, chat_id)
+        chat, members = self._chats.access_chat_members(user_id, chat_id)
         # A watermark never passes the chat's newest message, whatever the client claims.
         if not upto or not is_uuid(upto) or upto > chat.last_message_id:
             upto = chat.last_message_id
         if upto:
-            self._move(user_id, chat_id, upto, read=read)
+            self._move(user_id, upto, members, read=read)
 
     def _move(
         self,
         user_id: str,
-        chat_id: str,
         upto: str,
+        members: list[Member],
         *,
         read: bool,
-        unless_aggregate_is: Receipts | None = None,
+        only_if_aggregate_moves: bool = False,
     ) -> None:
+        chat_id = members[0].chat_id
         moved = self._chat_store.advance_receipts(
             chat_id, user_id, delivered_upto=upto, read_upto=upto if read else ""
         )
         if moved is None:
             return
-        members = self._chat_store.list_members(chat_id)
-        aggregate = Receipts.of(members)
-        if aggregate == unless_aggregate_is:
+        before = Receipts.of(members)
+        after = Receipts.of([moved if m.user_id == user_id else m for m in members])
+        if only_if_aggregate_moves and after == before:
             return
         self._bus.publish(
             [m.user_id for m in members],
@@ -72,6 +72,6 @@ class ReceiptService:
                 user_id=user_id,
                 delivered_upto=moved.delivered_upto,
                 read_upto=moved.read_upto,
-                chat_receipts=aggregate,
+                chat_receipts=after,
             ),
         )

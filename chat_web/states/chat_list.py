@@ -46,6 +46,11 @@ class ChatListState(rx.State):
         others = [c for c in self.chats if c.chat_id != chat_id]
         self.chats = sorted([row, *others], key=lambda c: c.last_at, reverse=True)
 
+    def shows_receipts_of(self, chat_id: str, is_own_receipt: bool) -> bool:
+        """Whether a receipt in ``chat_id`` changes this list: my unread count, or the ticks
+        on my own last message."""
+        return is_own_receipt or any(c.chat_id == chat_id and c.last_mine for c in self.chats)
+
     @rx.event
     def set_new_chat_open(self, is_open: bool):
         if is_open:

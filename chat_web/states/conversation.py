@@ -11,6 +11,7 @@ import reflex as rx
 from backend.content import text_content
 from backend.errors import ChatError
 from backend.models import ChatKind, Message, MessageStatus, Receipts
+from chat_web import message_window as window
 from chat_web.i18n import error_text, t
 from chat_web.services import services
 from chat_web.states.session import SessionState
@@ -18,21 +19,16 @@ from chat_web.views import MessageView, message_view, pending_view
 
 log = logging.getLogger(__name__)
 
-# Reflex resends a list var whole on every change, so the browser holds a window of the chat,
-# never all of it: the newest page plus whatever older pages were scrolled into.
-MAX_WINDOW = 300
 COMPOSER_ID = "composer"
-
-
-def _is_stored(m: MessageView) -> bool:
-    return m.status not in (MessageStatus.PENDING, MessageStatus.FAILED)
 
 
 class ConversationState(rx.State):
     chat_id: str = ""
     title: str = ""
     subtitle: str = ""
-    messages: list[MessageView] = []
+    # The window of the chat in the browser: see chat_web/message_window.py.
+    history: list[MessageView] = []
+    recent: list[MessageView] = []
     has_older: bool = False
     # True once older pages pushed the newest messages out of the window.
     has_newer: bool = False
@@ -41,21 +37,42 @@ class ConversationState(rx.State):
     composer_error: str = ""
     announcement: str = ""
     _receipts: Receipts = Receipts()
+    _paged_back: bool = False  # the reader scrolled into older pages since opening the chat
 
     async def _user_id(self) -> str:
         return (await self.get_state(SessionState)).user_id
+
+    def _window(self) -> list[MessageView]:
+        # Raw values, not Reflex's change-tracking proxies: the window is only ever replaced,
+        # never changed in place, and identity tells which messages changed.
+        return [*self.get_value("history"), *self.get_value("recent")]
+
+    def _show(self, combined: list[MessageView]) -> None:
+        """Make ``combined`` the window, resending as little as possible."""
+        placed = window.place(
+            self.get_value("history"),
+            combined,
+            limit=window.MAX_WINDOW if self._paged_back else window.LIVE_WINDOW,
+        )
+        if placed.history_changed:
+            self.history = placed.history
+        if placed.recent != self.get_value("recent"):
+            self.recent = placed.recent
+        if placed.trimmed:
+            self.has_older = True
 
     async def open(self, chat_id: str) -> None:
         """Show the latest page of ``chat_id`` and mark it read (or show that it is missing)."""
         user_id = await self._user_id()
         svc = services()
         self.chat_id, self.composer_error, self.announcement = chat_id, "", ""
-        self.has_newer = self.is_loading_older = False
+        self.has_newer = self.is_loading_older = self._paged_back = False
+        self.recent = []
         try:
             summary = svc.chats.get_summary(user_id, chat_id)
             page = svc.messaging.list_messages(user_id, chat_id)
         except ChatError:
-            self.is_missing, self.title, self.subtitle, self.messages = True, "", "", []
+            self.is_missing, self.title, self.subtitle, self.history = True, "", "", []
             return
         self.is_missing = False
         self.title = summary.title
@@ -65,43 +82,38 @@ class ConversationState(rx.State):
             else ""
         )
         self._receipts = page.receipts
-        self.messages = [message_view(m, user_id, page.receipts) for m in page.messages]
+        self.history = [message_view(m, user_id, page.receipts) for m in page.messages]
         self.has_older = page.has_more
         svc.receipts.mark_read(user_id, chat_id)
 
     def close(self) -> None:
-        self.chat_id, self.title, self.subtitle, self.messages = "", "", "", []
+        self.chat_id, self.title, self.subtitle, self.history, self.recent = "", "", "", [], []
         self.is_missing = self.has_older = self.has_newer = False
 
-    async def add_live(self, message: Message) -> None:
-        """A message arrived on the bus for the open chat: show it once, in server order."""
+    async def add_live(self, message: Message) -> bool:
+        """A message arrived on the bus for the open chat: show it once, in server order.
+
+        Returns whether it is now on screen (not while the reader is deep in old history).
+        """
         if self.has_newer:
-            return  # the user is reading old history; the chat list tells them about it
-        user_id = await self._user_id()
-        view = message_view(message, user_id, self._receipts)
-        if any(m.id == message.id for m in self.messages):
-            return  # at-least-once delivery: seen already
-        # Our own optimistic bubble (same temp id) becomes the stored message.
-        kept = [m for m in self.messages if not (view.temp_id and m.temp_id == view.temp_id)]
-        kept.append(view)
-        # Stored messages in server order (a late arrival slots in), unconfirmed ones after them.
-        kept.sort(key=lambda m: ("", m.id) if _is_stored(m) else ("~", ""))
-        self.messages = kept[-MAX_WINDOW:]
-        if not view.mine:
-            self.announcement = t("conversation.new_message_from", name=self.title, text=view.text)
-            services().receipts.mark_read(user_id, self.chat_id, message.id)
+            return False  # the user is reading old history; the chat list tells them
+        view = message_view(message, await self._user_id(), self._receipts)
+        combined = window.with_arrival(self._window(), view)
+        if combined is not None:
+            self._show(combined)
+            if not view.mine:
+                self.announcement = t(
+                    "conversation.new_message_from", name=self.title, text=view.text
+                )
+        return True
 
     def apply_receipts(self, receipts: Receipts) -> None:
         """The chat's watermarks moved: re-derive the ticks of own stored messages."""
         self._receipts = receipts
-        changed = False
-        for m in self.messages:
-            if m.mine and _is_stored(m):
-                status = receipts.status_of(m.id).value
-                if status != m.status:
-                    m.status, changed = status, True
-        if changed:
-            self.messages = list(self.messages)
+        current = self._window()
+        updated = window.with_receipts(current, receipts)
+        if any(a is not b for a, b in zip(current, updated, strict=True)):
+            self._show(updated)
 
     @rx.event
     async def send(self, form: dict[str, str]):
@@ -116,22 +128,22 @@ class ConversationState(rx.State):
             yield rx.set_value(COMPOSER_ID, text)
             return
         self.composer_error = ""
+        if self.has_newer:  # replying from deep in history: show the conversation's end again
+            await self.open(self.chat_id)
         temp_id = str(uuid.uuid4())
         now = datetime.now(UTC).isoformat(timespec="microseconds")
-        self.messages = [*self.messages, pending_view(temp_id, text, now)][-MAX_WINDOW:]
+        self._show([*self._window(), pending_view(temp_id, text, now)])
         yield  # the pending bubble reaches the browser before the round trip to storage
         await self._store(temp_id, text)
 
     @rx.event
     async def retry(self, temp_id: str):
         failed = next(
-            (m for m in self.messages if m.temp_id == temp_id and m.status == MessageStatus.FAILED),
-            None,
+            (m for m in self._window() if m.temp_id == temp_id and m.status == "failed"), None
         )
         if failed is None:
             return
-        failed.status = MessageStatus.PENDING.value
-        self.messages = list(self.messages)
+        self._show(window.with_status(self._window(), temp_id, MessageStatus.PENDING.value))
         yield
         await self._store(temp_id, failed.text)
 
@@ -152,29 +164,27 @@ class ConversationState(rx.State):
         await self.add_live(message)
 
     def _mark_failed(self, temp_id: str) -> None:
-        for m in self.messages:
-            if m.temp_id == temp_id and m.status == MessageStatus.PENDING:
-                m.status = MessageStatus.FAILED.value
-        self.messages = list(self.messages)
+        self._show(window.with_status(self._window(), temp_id, MessageStatus.FAILED.value))
 
     @rx.event
     async def load_older(self):
-        if not self.has_older or self.is_loading_older or not self.messages:
+        current = self._window()
+        if not self.has_older or self.is_loading_older or not current:
             return
         self.is_loading_older = True
         yield
         user_id = await self._user_id()
-        oldest = next((m.id for m in self.messages if _is_stored(m)), "")
+        oldest = next((m.id for m in current if window.is_stored(m)), "")
         try:
             page = services().messaging.list_messages(user_id, self.chat_id, before=oldest)
         except ChatError:
             self.is_loading_older = False
             return
-        older = [message_view(m, user_id, self._receipts) for m in page.messages]
-        window = older + self.messages
-        if len(window) > MAX_WINDOW:
-            window, self.has_newer = window[:MAX_WINDOW], True
-        self.messages = window
+        self._paged_back = True
+        combined = [message_view(m, user_id, self._receipts) for m in page.messages] + current
+        if len(combined) > window.MAX_WINDOW:  # keep what the reader is looking at
+            combined, self.has_newer = combined[: window.MAX_WINDOW], True
+        self.history, self.recent = combined, []
         self.has_older = page.has_more
         self.is_loading_older = False
 

@@ -10,7 +10,7 @@ import logging
 
 import reflex as rx
 
-from backend.events import ChatChanged, Event, MessageCreated, ReceiptsChanged
+from backend.events import Event, MessageCreated, ReceiptsChanged
 from chat_web.services import services
 from chat_web.states.chat_list import ChatListState
 from chat_web.states.conversation import ConversationState
@@ -63,8 +63,7 @@ class LiveState(rx.State):
             svc.receipts.mark_all_delivered(user_id)
             async for event in subscription:
                 try:
-                    async with self:
-                        await self._apply(user_id, event)
+                    await self._apply(user_id, event)
                 except Exception:  # one bad event must not end the tab's live updates
                     log.exception("applying %s failed", event.type)
         finally:
@@ -73,18 +72,26 @@ class LiveState(rx.State):
                 del _listeners[token]
 
     async def _apply(self, user_id: str, event: Event) -> None:
-        chat_list = await self.get_state(ChatListState)
-        conversation = await self.get_state(ConversationState)
-        is_open = conversation.chat_id == event.chat_id and not conversation.is_missing
-        if isinstance(event, MessageCreated):
-            if is_open:
-                await conversation.add_live(event.message)
-            elif event.message.sender_id != user_id:
-                services().receipts.mark_delivered(user_id, event.chat_id, event.message.id)
-            await chat_list.refresh_chat(event.chat_id)
-        elif isinstance(event, ReceiptsChanged):
-            if is_open:
+        """Apply one event: first what the user sees, then the bookkeeping it causes.
+
+        Leaving the ``async with`` block sends the change to the browser, so the new bubble is
+        on screen before the receipt is written and before the chat list is re-read.
+        """
+        shown = False
+        async with self:
+            conversation = await self.get_state(ConversationState)
+            is_open = conversation.chat_id == event.chat_id and not conversation.is_missing
+            if isinstance(event, MessageCreated) and is_open:
+                shown = await conversation.add_live(event.message)
+            elif isinstance(event, ReceiptsChanged) and is_open:
                 conversation.apply_receipts(event.chat_receipts)
-            await chat_list.refresh_chat(event.chat_id)
-        elif isinstance(event, ChatChanged):
-            await chat_list.refresh_chat(event.chat_id)
+        if isinstance(event, MessageCreated) and event.message.sender_id != user_id:
+            receipts = services().receipts
+            mark = receipts.mark_read if shown else receipts.mark_delivered
+            mark(user_id, event.chat_id, event.message.id)
+        async with self:
+            chat_list = await self.get_state(ChatListState)
+            if not isinstance(event, ReceiptsChanged) or chat_list.shows_receipts_of(
+                event.chat_id, event.user_id == user_id
+            ):
+                await chat_list.refresh_chat(event.chat_id)

@@ -48,7 +48,10 @@ class InProcessBus:
 
     def publish(self, user_ids: Iterable[str], event: Event) -> None:
         with self._lock:
-            targets = [sub for uid in set(user_ids) for sub in self._subscriptions.get(uid, ())]
+            # In the order given (duplicates dropped): callers put whoever waits most first.
+            targets = [
+                sub for uid in dict.fromkeys(user_ids) for sub in self._subscriptions.get(uid, ())
+            ]
         for sub in targets:
             sub.deliver(event)
 

@@ -122,23 +122,25 @@ class SqlChatStore:
     ) -> Member | None:
         # Reading implies having received: delivered never trails read.
         delivered_upto = max(delivered_upto, read_upto)
+        delivered, read = col(ChatMemberRow.delivered_upto), col(ChatMemberRow.read_upto)
+        # One statement, on the hot path of every send and receipt: raise each watermark only
+        # if the new value is ahead, and hand back the row if anything moved.
+        statement = (
+            sa.update(ChatMemberRow)
+            .where(
+                col(ChatMemberRow.chat_id) == chat_id,
+                col(ChatMemberRow.user_id) == user_id,
+                sa.or_(delivered < delivered_upto, read < read_upto),
+            )
+            .values(
+                delivered_upto=sa.case(
+                    (delivered < delivered_upto, delivered_upto), else_=delivered
+                ),
+                read_upto=sa.case((read < read_upto, read_upto), else_=read),
+            )
+            .returning(*ChatMemberRow.__table__.columns)  # type: ignore[attr-defined]
+        )
         with DbSession(self._engine) as db:
-            moved = 0
-            for column, value in (("delivered_upto", delivered_upto), ("read_upto", read_upto)):
-                if not value:
-                    continue
-                result = db.exec(  # type: ignore[call-overload]
-                    sa.update(ChatMemberRow)
-                    .where(
-                        col(ChatMemberRow.chat_id) == chat_id,
-                        col(ChatMemberRow.user_id) == user_id,
-                        getattr(ChatMemberRow, column) < value,
-                    )
-                    .values({column: value})
-                )
-                moved += result.rowcount
+            row = db.execute(statement).first()  # type: ignore[call-overload]
             db.commit()
-            if not moved:
-                return None
-            row = db.get(ChatMemberRow, (chat_id, user_id))
-            return _member(row) if row else None
+        return _member(ChatMemberRow.model_validate(row._mapping)) if row else None
