@@ -40,7 +40,8 @@ def test_opening_the_same_person_twice_either_way_gives_one_chat(
     assert first.created_by == alice.id
     assert chat_ids(services, alice) == [first.id]
     # both are members
-    assert sorted(services.chats.member_ids(first.id)) == sorted([alice.id, bob.id])
+    _, members = services.chats.access_chat_members(alice.id, first.id)
+    assert sorted(m.user_id for m in members) == sorted([alice.id, bob.id])
 
 
 def test_each_pair_of_people_gets_its_own_chat(
