@@ -46,6 +46,7 @@ CATALOGUE_EN: dict[str, str] = {
         "Connection lost. Reconnecting… Messages you send will go out when you are back online."
     ),
     "error.generic": "Something went wrong. Please try again.",
+    "error.session_ended": "Your session has ended. Reload the page to sign in again.",
     "error.rate_limited": "Too many attempts. Try again in {retry_after} seconds.",
     "error.too_large": "This message is too long ({size} bytes; the limit is {limit}).",
     "error.not_found": "This chat doesn't exist or you are not in it.",

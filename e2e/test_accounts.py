@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from e2e.conftest import PASSWORD, wait_hydrated
+from e2e.conftest import PASSWORD, send, start_chat, wait_hydrated
 
 
 def test_session_survives_reload_and_new_tab_and_ends_at_sign_out(person):
@@ -64,3 +64,24 @@ def test_weak_password_is_refused_with_a_reason(new_page):
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("alert")).to_contain_text("at least 8 characters")
     expect(page.locator("input[name=password]")).to_have_attribute("aria-invalid", "true")
+
+
+def test_signing_out_in_one_tab_stops_sending_in_another(person, app_services):
+    alice, bob = person("Alice"), person("Bob")
+    chat_id = start_chat(alice, bob)
+    other_tab = alice.page.context.new_page()
+    other_tab.goto(f"/chats/{chat_id}")
+    expect(other_tab.get_by_test_id("chat-header")).to_contain_text("Bob")
+
+    alice.page.get_by_test_id("sign-out-button").click()
+    alice.page.wait_for_url("**/login")
+
+    send(other_tab, "after sign-out")
+    expect(other_tab.get_by_test_id("composer-error")).to_contain_text("session has ended")
+    expect(other_tab.get_by_test_id("message")).to_have_attribute("data-status", "failed")
+    bob_id = next(
+        u.id
+        for u in app_services.accounts.search_users("", bob.username)
+        if u.username == bob.username
+    )
+    assert app_services.messaging.list_messages(bob_id, chat_id).messages == []

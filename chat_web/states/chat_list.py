@@ -71,8 +71,11 @@ class ChatListState(rx.State):
 
     @rx.event
     async def start_chat(self, peer_id: str):
+        user_id = (await self.get_state(SessionState)).verified_user_id()
+        if not user_id:
+            return rx.redirect("/login")
         try:
-            chat = services().chats.open_direct_chat(await self._user_id(), peer_id)
+            chat = services().chats.open_direct_chat(user_id, peer_id)
         except ChatError as exc:
             self.error = error_text(exc.code, exc.message, exc.params)
             return None

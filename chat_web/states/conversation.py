@@ -148,7 +148,11 @@ class ConversationState(rx.State):
         await self._store(temp_id, failed.text)
 
     async def _store(self, temp_id: str, text: str) -> None:
-        user_id = await self._user_id()
+        user_id = (await self.get_state(SessionState)).verified_user_id()
+        if not user_id:
+            self.composer_error = t("error.session_ended")
+            self._mark_failed(temp_id)
+            return
         try:
             message = services().messaging.send_message(
                 user_id, self.chat_id, text_content(text), temp_id

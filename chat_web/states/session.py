@@ -35,6 +35,15 @@ class SessionState(rx.State):
             self._authenticate()
         return self.user_id
 
+    def verified_user_id(self) -> str:
+        """The signed-in user's id after checking the session again ("" if it has ended).
+
+        User actions call this, so a session signed out in another tab or expired while this
+        one stayed open stops working at once, not at the next reload.
+        """
+        self._authenticate()
+        return self.user_id
+
     @rx.event
     def require_user(self):
         """on_load of the app's pages: send strangers and expired sessions to the sign-in page."""
