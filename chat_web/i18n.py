@@ -8,6 +8,7 @@ from __future__ import annotations
 
 CATALOGUE_EN: dict[str, str] = {
     "app.name": "Messenger",
+    "common.close": "Close",
     "auth.username": "Username",
     "auth.password": "Password",
     "auth.display_name": "Your name",

@@ -108,6 +108,15 @@ def sign_up(page: Page, name: str) -> Person:
     return Person(username=username, display_name=name, page=page)
 
 
+def sign_in(page: Page, username: str) -> None:
+    page.goto("/login")
+    wait_hydrated(page)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/chats")
+
+
 @pytest.fixture
 def person(new_page: Callable[[], Page]) -> Callable[[str], Person]:
     """A new user, signed up in a browser context of their own."""

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from e2e.conftest import send, start_chat, statuses
+from e2e.conftest import send, sign_in, start_chat, statuses
 
 
 def test_alice_and_bob_chat_live_with_ticks(person):
@@ -122,13 +122,40 @@ def test_opening_history_shows_the_latest_page_and_loads_older_on_scroll(person,
     expect(bubbles.last).to_contain_text("history 119")
     expect(bubbles.first).to_contain_text("history 070")
 
-    # Scrolling to the top pages older messages in and keeps the reader's place.
+    # Scrolling to the top pages older messages in and keeps the reader's place: the message
+    # at the top before the load is still where it was, not pushed down by 50 new ones.
     anchor = bubbles.filter(has_text="history 070")
-    page.get_by_test_id("message-list").evaluate("el => el.scrollTo(0, 0)")
+    before = page.get_by_test_id("message-list").evaluate(
+        """el => {
+             el.scrollTo(0, 0);
+             return el.querySelector('[data-message-id]').getBoundingClientRect().top;
+           }"""
+    )
     expect(bubbles).to_have_count(100)
-    top = anchor.bounding_box()
-    assert top is not None and top["y"] > 0, "the message read before loading stays in view"
+    expect(bubbles.first).to_contain_text("history 020")
+    after = anchor.bounding_box()
+    assert after is not None and abs(after["y"] - before) < 60
     page.get_by_test_id("message-list").evaluate("el => el.scrollTo(0, 0)")
     expect(bubbles).to_have_count(120)
     expect(bubbles.first).to_contain_text("history 000")
     expect(page.get_by_text(re.compile("beginning of your chat"))).to_be_visible()
+
+
+def test_at_phone_width_one_pane_shows_at_a_time(person, browser, base_url):
+    alice, bob = person("Alice"), person("Bob")
+    chat_id = start_chat(alice, bob)
+    send(alice.page, "hello small screen")
+    phone = browser.new_context(base_url=base_url, viewport={"width": 390, "height": 800})
+    page = phone.new_page()
+    try:
+        sign_in(page, bob.username)
+        item = page.get_by_test_id(f"chat-item-{chat_id}")
+        expect(item).to_be_visible()
+        expect(page.get_by_test_id("message-input")).to_be_hidden()
+        item.click()
+        expect(page.locator(".message-text")).to_have_text(["hello small screen"])
+        expect(item).to_be_hidden()
+        page.get_by_role("link", name="Back to chats").click()
+        expect(item).to_be_visible()
+    finally:
+        phone.close()

@@ -37,7 +37,19 @@ def new_chat_dialog() -> rx.Component:
             )
         ),
         rx.dialog.content(
-            rx.dialog.title(t("chats.new_chat")),
+            rx.el.div(
+                rx.dialog.title(t("chats.new_chat")),
+                rx.dialog.close(
+                    rx.el.button(
+                        rx.icon("x", size=18, aria_hidden="true"),
+                        type="button",
+                        aria_label=t("common.close"),
+                        title=t("common.close"),
+                        class_name="icon-button",
+                    )
+                ),
+                class_name="dialog-header",
+            ),
             rx.el.input(
                 type="search",
                 placeholder=t("chats.search_people"),
