@@ -3,6 +3,7 @@
 import reflex as rx
 
 from chat_web.pages import auth, chats  # noqa: F401  (registers the pages)
+from chat_web.services import services
 
 app = rx.App(
     stylesheets=["/styles.css"],
@@ -16,3 +17,9 @@ app = rx.App(
 )
 # The product's own connection banner (components/connection.py) replaces Reflex's overlay.
 app.app_wraps.pop((5, "Overlay"), None)
+
+
+@app.register_lifespan_task
+def prepare_storage() -> None:
+    """Create the data directory and migrate the schema at start, not on the first request."""
+    services()
