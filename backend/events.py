@@ -1,6 +1,6 @@
 """Typed events published on the bus after a write is stored, and their wire form.
 
-One module (``chat_web.live``) turns them into UI state, one (the API gateway) into frames.
+One module (``chat_web.states.live``) turns them into UI state, one (the API gateway) into frames.
 """
 
 from __future__ import annotations

@@ -72,6 +72,9 @@ class Member:
     joined_at: datetime
     delivered_upto: str = ""
     read_upto: str = ""
+    # Whether the chat is in this member's list before anyone has written in it: true for
+    # whoever opened it, false for the person it was opened with (as on WhatsApp).
+    is_listed: bool = True
 
 
 @dataclasses.dataclass(frozen=True)

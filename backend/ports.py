@@ -49,6 +49,12 @@ class ChatStore(Protocol):
 
     def list_members(self, chat_id: str) -> list[Member]: ...
 
+    def list_members_of(self, chat_ids: list[str]) -> dict[str, list[Member]]:
+        """The members of each of ``chat_ids`` (one round trip for a whole chat list)."""
+
+    def list_for_member(self, chat_id: str, user_id: str) -> bool:
+        """Put the chat in the member's list; whether it was not there before."""
+
     def list_user_chats(self, user_id: str) -> list[tuple[Chat, Member]]:
         """The user's chats with their membership, most recent activity first."""
 
@@ -67,8 +73,12 @@ class ChatStore(Protocol):
 
 
 class MessageStore(Protocol):
-    def add_message(self, message: Message) -> tuple[Message, bool]:
-        """Store ``message`` unless its sender already sent one with its temp id to its chat.
+    def add_message(self, draft: Message, new_id: Callable[[], str]) -> tuple[Message, bool]:
+        """Store ``draft`` under an id from ``new_id``, unless its sender already sent one
+        with its temp id to its chat.
+
+        The id is made inside the store's write, serialised per chat, so ids commit in the order
+        they were made: a reader who has seen message N has seen every message below N.
 
         Returns the stored message and whether it is new.
         """
@@ -79,8 +89,8 @@ class MessageStore(Protocol):
     def list_after(self, chat_id: str, after: str, limit: int) -> list[Message]:
         """Up to ``limit`` messages newer than ``after``, oldest first."""
 
-    def count_after(self, chat_id: str, after: str, exclude_sender: str) -> int:
-        """How many messages newer than ``after`` were sent by someone else."""
+    def count_unread(self, user_id: str, after_by_chat: dict[str, str]) -> dict[str, int]:
+        """For each chat, how many messages newer than the given id others sent."""
 
 
 class Subscription(Protocol):

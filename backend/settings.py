@@ -29,6 +29,8 @@ class Settings:
     login_failures_per_user: int = 5
     login_failures_per_ip: int = 30
     login_window: timedelta = timedelta(minutes=15)
+    registrations_per_ip: int = 20
+    registration_window: timedelta = timedelta(hours=1)
 
     @property
     def resolved_database_url(self) -> str:
@@ -54,5 +56,8 @@ class Settings:
             password_time_cost=int(env.get("CHAT_PASSWORD_TIME_COST", defaults.password_time_cost)),
             password_memory_kib=int(
                 env.get("CHAT_PASSWORD_MEMORY_KIB", defaults.password_memory_kib)
+            ),
+            registrations_per_ip=int(
+                env.get("CHAT_REGISTRATIONS_PER_IP", defaults.registrations_per_ip)
             ),
         )

@@ -43,7 +43,7 @@ def upgrade() -> None:
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('display_name', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('display_name_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('display_name_key', sqlmodel.sql.sqltypes.AutoString(length=192), nullable=False),
     sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
@@ -59,6 +59,7 @@ def upgrade() -> None:
     sa.Column('joined_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('delivered_upto', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('read_upto', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('is_listed', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['chat_id'], ['chats.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.PrimaryKeyConstraint('chat_id', 'user_id')

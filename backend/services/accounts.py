@@ -31,6 +31,12 @@ def normalize_username(raw: str) -> str:
     return raw.strip().lower()
 
 
+def _clean_name(raw: str) -> str:
+    """NFC, single spaces, and no invisible format characters (a name of only U+200B is empty)."""
+    visible = "".join(ch for ch in raw if unicodedata.category(ch) != "Cf")
+    return unicodedata.normalize("NFC", " ".join(visible.split()))
+
+
 class AccountService:
     def __init__(
         self,
@@ -52,22 +58,34 @@ class AccountService:
         # usernames exist.
         self._decoy_hash = self._hasher.hash(secrets.token_urlsafe(16))
 
-    def register(self, username: str, display_name: str, password: str) -> tuple[User, str]:
+    def register(
+        self, username: str, display_name: str, password: str, client_ip: str = ""
+    ) -> tuple[User, str]:
         """Create an account and sign it in.
 
         Returns:
             The new user and a session token.
 
         Raises:
+            RateLimited: too many sign-ups from this IP recently (hashing is deliberately slow,
+                so unlimited sign-ups would be a cheap way to exhaust the CPU).
             InvalidInput: a field breaks its rule (the message says which and why).
             Conflict: the username is taken; nothing is created.
         """
+        settings = self._settings
+        key = f"register:ip:{client_ip}"
+        wait = self._limiter.retry_after(
+            key, settings.registrations_per_ip, settings.registration_window
+        )
+        if wait:
+            raise RateLimited("Too many new accounts from here. Try again later.", retry_after=wait)
+        self._limiter.hit(key, settings.registration_window)
         username = normalize_username(username)
         if not USERNAME_RE.fullmatch(username):
             raise InvalidInput(
                 "Usernames are 3-32 characters: letters, digits, '.' and '_'.", field="username"
             )
-        display_name = unicodedata.normalize("NFC", " ".join(display_name.split()))
+        display_name = _clean_name(display_name)
         if not display_name:
             raise InvalidInput("Please enter your name.", field="display_name")
         if len(display_name) > MAX_DISPLAY_NAME:
@@ -91,14 +109,15 @@ class AccountService:
         """
         username = normalize_username(username)
         settings = self._settings
-        keys = {
-            f"login:user:{username}": settings.login_failures_per_user,
-            f"login:ip:{client_ip}": settings.login_failures_per_ip,
-        }
+        keys = {f"login:ip:{client_ip}": settings.login_failures_per_ip}
+        # Only well-formed usernames get a counter of their own: junk ones (which cannot exist)
+        # must not grow the limiter's memory; they still count against the IP.
+        if USERNAME_RE.fullmatch(username):
+            keys[f"login:user:{username}"] = settings.login_failures_per_user
         wait = max(self._limiter.retry_after(k, n, settings.login_window) for k, n in keys.items())
         if wait:
             raise RateLimited("Too many sign-in attempts. Try again later.", retry_after=wait)
-        found = self._users.find_credentials(username)
+        found = self._users.find_credentials(username) if len(keys) == 2 else None
         verified = self._verify(found[1] if found else self._decoy_hash, password)
         if found is None or not verified:
             for key in keys:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from backend.errors import InvalidInput, NotFound
 from backend.events import ChatChanged
 from backend.ids import is_uuid, new_id
-from backend.models import Chat, ChatKind, ChatSummary, Member, Receipts, Role, User
+from backend.models import Chat, ChatKind, ChatSummary, Member, Receipts, Role
 from backend.ports import Bus, ChatStore, Clock, MessageStore, UserStore
 
 
@@ -31,15 +31,11 @@ class ChatService:
             NotFound: the chat does not exist *or* the caller is not a member; the two are
                 indistinguishable so that outsiders cannot learn which chat ids exist.
         """
-        if is_uuid(chat_id):
-            member = self._chats.get_member(chat_id, user_id)
-            chat = self._chats.get_chat(chat_id) if member else None
-            if chat is not None and member is not None:
-                return chat, member
-        raise NotFound("This chat doesn't exist or you are not in it.")
+        chat, members = self.access_chat_members(user_id, chat_id)
+        return chat, next(m for m in members if m.user_id == user_id)
 
     def access_chat_members(self, user_id: str, chat_id: str) -> tuple[Chat, list[Member]]:
-        """Like ``access_chat``, with every member (for fan-out and receipts) in the same trip."""
+        """``access_chat`` with every member (for fan-out and receipts) in the same trip."""
         if is_uuid(chat_id):
             chat = self._chats.get_chat(chat_id)
             members = self._chats.list_members(chat_id) if chat else []
@@ -50,7 +46,8 @@ class ChatService:
     def open_direct_chat(self, user_id: str, peer_id: str) -> Chat:
         """The 1:1 chat between the caller and ``peer_id``, created on first use.
 
-        Opening the same person twice (from any tab, even at once) gives the same chat.
+        Opening the same person twice (from any tab, even at once) gives the same chat, and
+        puts it in the caller's list even if nobody has written in it yet.
         """
         if peer_id == user_id:
             raise InvalidInput("You can't start a chat with yourself.")
@@ -59,16 +56,16 @@ class ChatService:
         now = self._clock()
         chat = Chat(id=new_id(), kind=ChatKind.DIRECT, title="", created_by=user_id, created_at=now)
         members = [
-            Member(chat_id=chat.id, user_id=uid, role=Role.MEMBER, joined_at=now)
-            for uid in (user_id, peer_id)
+            Member(chat_id=chat.id, user_id=uid, role=Role.MEMBER, joined_at=now, is_listed=listed)
+            for uid, listed in ((user_id, True), (peer_id, False))
         ]
         stored = self._chats.add_direct_chat(chat, ":".join(sorted((user_id, peer_id))), members)
-        if stored.id == chat.id:
-            self._bus.publish([user_id], ChatChanged(chat_id=chat.id))
+        if stored.id == chat.id or self._chats.list_for_member(stored.id, user_id):
+            self._bus.publish([user_id], ChatChanged(chat_id=stored.id))
         return stored
 
     def list_chats(self, user_id: str) -> list[ChatSummary]:
-        """The caller's chats, most recent activity first.
+        """The caller's chats, most recent activity first, in a fixed number of queries.
 
         A 1:1 chat someone opened with you but never wrote in is not shown to you yet (as on
         WhatsApp), only to them.
@@ -76,27 +73,36 @@ class ChatService:
         rows = [
             (chat, me)
             for chat, me in self._chats.list_user_chats(user_id)
-            if chat.last_message_id or chat.created_by == user_id or chat.kind is ChatKind.GROUP
+            if chat.last_message_id or me.is_listed or chat.kind is ChatKind.GROUP
         ]
-        return [self._summarize(chat, me) for chat, me in rows]
+        return self._summarize(user_id, rows)
 
     def get_summary(self, user_id: str, chat_id: str) -> ChatSummary:
         chat, me = self.access_chat(user_id, chat_id)
-        return self._summarize(chat, me)
+        return self._summarize(user_id, [(chat, me)])[0]
 
-    def _summarize(self, chat: Chat, me: Member) -> ChatSummary:
-        members = self._chats.list_members(chat.id)
-        peer: User | None = None
-        title = chat.title
-        if chat.kind is ChatKind.DIRECT:
-            peer_id = next((m.user_id for m in members if m.user_id != me.user_id), "")
-            peer = self._users.get_users([peer_id]).get(peer_id)
-            title = peer.display_name if peer else ""
-        unread = (
-            self._messages.count_after(chat.id, me.read_upto, me.user_id)
-            if chat.last_message_id > me.read_upto
-            else 0
+    def _summarize(self, user_id: str, rows: list[tuple[Chat, Member]]) -> list[ChatSummary]:
+        members_by_chat = self._chats.list_members_of([chat.id for chat, _ in rows])
+        peer_ids = {
+            chat.id: next((m.user_id for m in members_by_chat[chat.id] if m.user_id != user_id), "")
+            for chat, _ in rows
+            if chat.kind is ChatKind.DIRECT
+        }
+        peers = self._users.get_users([p for p in peer_ids.values() if p])
+        unread = self._messages.count_unread(
+            user_id,
+            {chat.id: me.read_upto for chat, me in rows if chat.last_message_id > me.read_upto},
         )
-        return ChatSummary(
-            chat=chat, title=title, unread=unread, receipts=Receipts.of(members), peer=peer
-        )
+        summaries = []
+        for chat, _ in rows:
+            peer = peers.get(peer_ids.get(chat.id, ""))
+            summaries.append(
+                ChatSummary(
+                    chat=chat,
+                    title=peer.display_name if peer else chat.title,
+                    unread=unread.get(chat.id, 0),
+                    receipts=Receipts.of(members_by_chat[chat.id]),
+                    peer=peer,
+                )
+            )
+        return summaries

@@ -54,13 +54,14 @@ class MessagingService:
         clean = validate_content(content, self._settings.max_message_bytes)
         message, _ = self._messages.add_message(
             Message(
-                id=new_message_id(),
+                id="",
                 chat_id=chat_id,
                 sender_id=user_id,
                 content=clean,
                 created_at=self._clock(),
                 temp_id=temp_id,
-            )
+            ),
+            new_message_id,
         )
         self._chat_store.record_activity(
             chat_id, message.id, message.created_at, preview_of(message.content), user_id
@@ -83,7 +84,7 @@ class MessagingService:
         page = list(reversed(newest_first[:limit]))
         return MessagePage(
             messages=page,
-            receipts=self.receipts(chat_id),
+            receipts=self._receipts_of(chat_id),
             next_cursor=page[0].id if page and has_more else "",
             has_more=has_more,
         )
@@ -99,12 +100,12 @@ class MessagingService:
         page = found[:limit]
         return MessagePage(
             messages=page,
-            receipts=self.receipts(chat_id),
+            receipts=self._receipts_of(chat_id),
             next_cursor=page[-1].id if page and has_more else "",
             has_more=has_more,
         )
 
-    def receipts(self, chat_id: str) -> Receipts:
+    def _receipts_of(self, chat_id: str) -> Receipts:
         return Receipts.of(self._chat_store.list_members(chat_id))
 
     def _clamp(self, limit: int | None) -> int:

@@ -116,14 +116,39 @@ def test_taken_username_is_refused_and_nothing_is_created(
     assert services.accounts.search_users(bob.id, "impostor") == []
 
 
-def test_the_suites_cheapest_hash_settings_can_hash(
+def test_sign_ups_from_one_ip_are_limited(
     tmp_path: Path, migrated_template: Path, clock: FakeClock
 ) -> None:
     shutil.copy(migrated_template, tmp_path / "chat.db")
-    services = build_services(Settings(data_dir=tmp_path, **FAST_HASH), clock=clock)  # type: ignore[arg-type]
+    settings = Settings(data_dir=tmp_path, registrations_per_ip=3, **FAST_HASH)  # type: ignore[arg-type]
+    services = build_services(settings, clock=clock)
+    for i in range(3):
+        services.accounts.register(f"user{i}", "User", PASSWORD, client_ip="10.0.0.1")
+    with pytest.raises(RateLimited) as refused:
+        services.accounts.register("user3", "User", PASSWORD, client_ip="10.0.0.1")
+    assert refused.value.retry_after > 0
+    assert services.accounts.search_users("", "user3") == []
+    # another address is not affected, and the limit lifts after the window
+    services.accounts.register("user4", "User", PASSWORD, client_ip="10.0.0.2")
+    clock.advance(hours=1, seconds=1)
+    services.accounts.register("user3", "User", PASSWORD, client_ip="10.0.0.1")
 
-    user, token = services.accounts.register("alice", "Alice", PASSWORD)
-    assert services.accounts.authenticate(token) == user
+
+def test_invisible_characters_do_not_make_a_name(services: Services) -> None:
+    with pytest.raises(InvalidInput):
+        services.accounts.register("ghost", "\u200b\u200d \ufeff", PASSWORD)
+    user, _ = services.accounts.register("zed", "Z\u200be\u200bd", PASSWORD)
+    assert user.display_name == "Zed"
+
+
+def test_junk_usernames_count_against_the_ip_but_get_no_counter_of_their_own(
+    services: Services,
+) -> None:
+    limiter = services.accounts._limiter  # type: ignore[attr-defined]
+    for i in range(10):
+        with pytest.raises(Unauthenticated):
+            services.accounts.login("x" * 10_000 + str(i), "nope", client_ip="10.9.9.9")
+    assert list(limiter._hits) == ["login:ip:10.9.9.9"]
 
 
 # --- signing in ----------------------------------------------------------------------------

@@ -117,17 +117,21 @@ async def test_a_reply_that_reads_the_chat_is_announced_as_a_receipt(
         await sub.close()
 
 
-async def test_opening_a_chat_tells_only_its_creator_once(
+async def test_opening_a_chat_tells_only_the_opener_once(
     services: Services, alice: Person, bob: Person
 ) -> None:
     alice_sub, bob_sub = services.bus.subscribe(alice.id), services.bus.subscribe(bob.id)
     try:
         chat = services.chats.open_direct_chat(alice.id, bob.id)
         assert drain(alice_sub) == [ChatChanged(chat_id=chat.id)]
-        # bob hears nothing until alice writes
+        # bob hears nothing until alice writes...
         assert drain(bob_sub) == []
-
         services.chats.open_direct_chat(alice.id, bob.id)
+        assert drain(alice_sub) == drain(bob_sub) == []
+
+        # ...or until he opens the chat himself, which puts it in his list (once).
+        services.chats.open_direct_chat(bob.id, alice.id)
+        assert drain(bob_sub) == [ChatChanged(chat_id=chat.id)]
         services.chats.open_direct_chat(bob.id, alice.id)
         assert drain(alice_sub) == drain(bob_sub) == []
     finally:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from backend.container import Services
 from backend.content import text_content
 from backend.errors import InvalidInput, NotFound
 from backend.ids import new_id
 from backend.models import Chat, ChatKind
+from tests.backend.conftest import Register
 from tests.backend.helpers import Person
 from tests.conftest import FakeClock
 
@@ -154,6 +156,30 @@ def test_a_newly_opened_chat_sorts_by_when_it_was_opened(
     clock.advance(minutes=5)
     with_carol = services.chats.open_direct_chat(alice.id, carol.id)
     assert chat_ids(services, alice) == [with_carol.id, with_bob.id]
+
+
+def test_an_unwritten_chat_appears_for_the_peer_once_they_open_it_too(
+    services: Services, alice: Person, bob: Person, chat: Chat
+) -> None:
+    assert chat_ids(services, bob) == []
+    assert services.chats.open_direct_chat(bob.id, alice.id).id == chat.id
+    assert chat_ids(services, bob) == [chat.id]
+
+
+def test_a_chat_list_costs_the_same_few_queries_however_many_chats(
+    services: Services, register: Register, alice: Person
+) -> None:
+    for i in range(30):
+        peer = register(f"peer{i:02d}")
+        opened = services.chats.open_direct_chat(alice.id, peer.id)
+        services.messaging.send_message(peer.id, opened.id, text_content(f"hello {i}"))
+    engine = services.chats._chats._engine  # type: ignore[attr-defined]
+    statements: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    summaries = services.chats.list_chats(alice.id)
+    assert len(summaries) == 30
+    assert all(s.unread == 1 for s in summaries)
+    assert len(statements) <= 4
 
 
 def test_an_unwritten_chat_is_shown_only_to_the_person_who_opened_it(

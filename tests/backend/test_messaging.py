@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from typing import Any
 
 import pytest
@@ -352,3 +353,33 @@ def test_a_page_of_exactly_the_limit_has_no_more(
     assert page.messages == sent
     assert page.has_more is False
     assert page.next_cursor == ""
+
+
+def test_ids_commit_in_the_order_they_are_made_even_from_many_threads(
+    services: Services, alice: Person, bob: Person, chat: Chat
+) -> None:
+    """A reader who has seen message N must have seen every message below N."""
+    seen_gaps: list[str] = []
+
+    def writer() -> None:
+        for _ in range(40):
+            services.messaging.send_message(alice.id, chat.id, text_content("x"))
+
+    def reader() -> None:
+        for _ in range(80):
+            page = services.messaging.list_messages(bob.id, chat.id, limit=100)
+            ids = [m.id for m in page.messages]
+            later = services.messaging.list_messages(bob.id, chat.id, limit=100).messages
+            # every id at or below what the reader saw as newest was already visible to it
+            missing = [m.id for m in later if ids and m.id <= ids[-1] and m.id not in ids]
+            seen_gaps.extend(missing)
+
+    threads = [threading.Thread(target=writer) for _ in range(3)]
+    threads.append(threading.Thread(target=reader))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen_gaps == []
+    stored = services.messaging.list_messages(bob.id, chat.id, limit=100)
+    assert len(stored.messages) == 100 and stored.has_more

@@ -97,3 +97,13 @@ def test_a_longer_window_remembers_longer(limiter: InMemoryRateLimiter, clock: F
     assert limiter.retry_after("k", 5, window) == 1
     clock.advance(seconds=1)
     assert limiter.retry_after("k", 5, window) == 0
+
+
+def test_keys_nobody_asks_about_again_are_forgotten(
+    limiter: InMemoryRateLimiter, clock: FakeClock
+) -> None:
+    for i in range(999):
+        limiter.hit(f"once-{i}", timedelta(minutes=1))
+    clock.advance(minutes=2)
+    limiter.hit("fresh", timedelta(minutes=1))  # the 1000th hit sweeps
+    assert list(limiter._hits) == ["fresh"]

@@ -34,6 +34,7 @@ def _member(row: ChatMemberRow) -> Member:
         joined_at=row.joined_at,
         delivered_upto=row.delivered_upto,
         read_upto=row.read_upto,
+        is_listed=row.is_listed,
     )
 
 
@@ -65,6 +66,7 @@ class SqlChatStore:
                         user_id=m.user_id,
                         role=m.role.value,
                         joined_at=m.joined_at,
+                        is_listed=m.is_listed,
                     )
                 )
             db.commit()
@@ -89,6 +91,32 @@ class SqlChatStore:
         with DbSession(self._engine) as db:
             rows = db.exec(select(ChatMemberRow).where(ChatMemberRow.chat_id == chat_id)).all()
             return [_member(row) for row in rows]
+
+    def list_members_of(self, chat_ids: list[str]) -> dict[str, list[Member]]:
+        found: dict[str, list[Member]] = {chat_id: [] for chat_id in chat_ids}
+        if not chat_ids:
+            return found
+        with DbSession(self._engine) as db:
+            rows = db.exec(
+                select(ChatMemberRow).where(col(ChatMemberRow.chat_id).in_(chat_ids))
+            ).all()
+        for row in rows:
+            found[row.chat_id].append(_member(row))
+        return found
+
+    def list_for_member(self, chat_id: str, user_id: str) -> bool:
+        with DbSession(self._engine) as db:
+            result = db.exec(  # type: ignore[call-overload]
+                sa.update(ChatMemberRow)
+                .where(
+                    col(ChatMemberRow.chat_id) == chat_id,
+                    col(ChatMemberRow.user_id) == user_id,
+                    col(ChatMemberRow.is_listed).is_(False),
+                )
+                .values(is_listed=True)
+            )
+            db.commit()
+            return bool(result.rowcount)
 
     def list_user_chats(self, user_id: str) -> list[tuple[Chat, Member]]:
         activity = sa.func.coalesce(col(ChatRow.last_activity_at), col(ChatRow.created_at))

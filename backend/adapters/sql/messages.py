@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import threading
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from sqlmodel import Session as DbSession
 from sqlmodel import col, select
@@ -25,18 +29,24 @@ def _message(row: MessageRow) -> Message:
 class SqlMessageStore:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
+        # SQLite has one writer at a time anyway; holding this lock from choosing the id to the
+        # commit makes ids commit in the order they were made, so a reader who has seen message
+        # N has seen everything below N (the receipts depend on it).
+        self._write_lock = threading.Lock()
 
-    def add_message(self, message: Message) -> tuple[Message, bool]:
-        row = MessageRow(
-            id=message.id,
-            chat_id=message.chat_id,
-            sender_id=message.sender_id,
-            temp_id=message.temp_id or None,
-            content=dump_content(message.content),
-            created_at=message.created_at,
-        )
-        with DbSession(self._engine) as db:
-            db.add(row)
+    def add_message(self, draft: Message, new_id: Callable[[], str]) -> tuple[Message, bool]:
+        with self._write_lock, DbSession(self._engine) as db:
+            message = dataclasses.replace(draft, id=new_id())
+            db.add(
+                MessageRow(
+                    id=message.id,
+                    chat_id=message.chat_id,
+                    sender_id=message.sender_id,
+                    temp_id=message.temp_id or None,
+                    content=dump_content(message.content),
+                    created_at=message.created_at,
+                )
+            )
             try:
                 db.commit()
                 return message, True
@@ -71,14 +81,21 @@ class SqlMessageStore:
             ).all()
             return [_message(row) for row in rows]
 
-    def count_after(self, chat_id: str, after: str, exclude_sender: str) -> int:
+    def count_unread(self, user_id: str, after_by_chat: dict[str, str]) -> dict[str, int]:
+        counts = dict.fromkeys(after_by_chat, 0)
+        if not after_by_chat:
+            return counts
+        newer = sa.or_(
+            *(
+                sa.and_(col(MessageRow.chat_id) == chat_id, col(MessageRow.id) > after)
+                for chat_id, after in after_by_chat.items()
+            )
+        )
         with DbSession(self._engine) as db:
-            return db.exec(
-                select(sa.func.count())
-                .select_from(MessageRow)
-                .where(
-                    MessageRow.chat_id == chat_id,
-                    col(MessageRow.id) > after,
-                    MessageRow.sender_id != exclude_sender,
-                )
-            ).one()
+            rows = db.exec(
+                select(MessageRow.chat_id, sa.func.count())
+                .where(newer, MessageRow.sender_id != user_id)
+                .group_by(MessageRow.chat_id)
+            ).all()
+        counts.update({chat_id: count for chat_id, count in rows})
+        return counts

@@ -38,7 +38,7 @@ class UserRow(SQLModel, table=True):
     username: str = Field(unique=True, max_length=32)
     display_name: str = Field(max_length=64)
     # Lower-cased copy, so search is case-insensitive with a plain index on every engine.
-    display_name_key: str = Field(index=True, max_length=64)
+    display_name_key: str = Field(index=True, max_length=192)  # casefold can triple a name
     password_hash: str
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
 
@@ -82,6 +82,7 @@ class ChatMemberRow(SQLModel, table=True):
     joined_at: datetime = Field(sa_column=_utc_column(nullable=False))
     delivered_upto: str = Field(default="", max_length=36)
     read_upto: str = Field(default="", max_length=36)
+    is_listed: bool = Field(default=True)
 
 
 class MessageRow(SQLModel, table=True):
