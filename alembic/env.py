@@ -3,10 +3,10 @@
 from logging.config import fileConfig
 
 import sqlalchemy as sa
+from alembic import context
 from sqlmodel import SQLModel
 
 import backend.adapters.sql.tables  # noqa: F401  (registers the tables on the metadata)
-from alembic import context
 from backend.settings import Settings
 
 config = context.config

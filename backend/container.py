@@ -47,7 +47,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     return Services(
         settings=settings,
         bus=bus,
-        accounts=AccountService(settings, users, sessions, InMemoryRateLimiter(clock), clock),
+        accounts=AccountService(settings, users, sessions, InMemoryRateLimiter(clock), bus, clock),
         chats=chats,
         messaging=MessagingService(settings, chats, chat_store, messages, receipts, bus, clock),
         receipts=receipts,

@@ -41,7 +41,17 @@ class ChatChanged:
     type: str = "chat.changed"
 
 
-Event = MessageCreated | ReceiptsChanged | ChatChanged
+@dataclasses.dataclass(frozen=True)
+class SessionEnded:
+    """A session was signed out: the tabs holding it stop and go to the sign-in page."""
+
+    user_id: str
+    token_hash: str
+    type: str = "session.ended"
+
+
+ChatEvent = MessageCreated | ReceiptsChanged | ChatChanged
+Event = ChatEvent | SessionEnded
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
@@ -68,4 +78,6 @@ def event_from_dict(data: dict[str, Any]) -> Event:
         )
     if kind == ChatChanged.type:
         return ChatChanged(chat_id=data["chat_id"])
+    if kind == SessionEnded.type:
+        return SessionEnded(user_id=data["user_id"], token_hash=data["token_hash"])
     raise ValueError(f"unknown event type {kind!r}")

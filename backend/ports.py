@@ -96,6 +96,9 @@ class MessageStore(Protocol):
 class Subscription(Protocol):
     def __aiter__(self) -> AsyncIterator[Event]: ...
 
+    async def get(self, timeout: float) -> Event | None:
+        """The next event, or None if none came within ``timeout`` seconds."""
+
     async def close(self) -> None: ...
 
 

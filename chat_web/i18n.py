@@ -26,7 +26,8 @@ CATALOGUE_EN: dict[str, str] = {
     "chats.search_people": "Search people by name or username",
     "chats.no_results": "No one found",
     "chats.empty": "No chats yet. Start one with the New chat button.",
-    "chats.unread": "{count} unread messages",
+    "chats.unread_one": "{count} unread message",
+    "chats.unread_other": "{count} unread messages",
     "chats.you_prefix": "You: {preview}",
     "chats.pick_one": "Select a chat to start messaging",
     "chats.back": "Back to chats",
@@ -60,6 +61,15 @@ def t(key: str, lang: str = "en", **params: object) -> str:
     """The text for ``key`` in ``lang`` (falling back to English), with ``params`` filled in."""
     text = _catalogues.get(lang, CATALOGUE_EN).get(key) or CATALOGUE_EN[key]
     return text.format(**params) if params else text
+
+
+def tn(key: str, count: int, lang: str = "en", **params: object) -> str:
+    """``t`` for a sentence about ``count`` things: picks ``key_one`` or ``key_other``.
+
+    English has two plural forms; languages with more add keys (CLDR rules) when they arrive.
+    """
+    form = "one" if count == 1 else "other"
+    return t(f"{key}_{form}", lang, count=count, **params)
 
 
 def error_text(code: str, message: str, params: dict[str, object], lang: str = "en") -> str:

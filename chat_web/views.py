@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from backend.models import ChatSummary, Message, MessageStatus, Receipts
-from chat_web.i18n import t
+from chat_web.i18n import tn
 
 
 @dataclasses.dataclass
@@ -65,7 +65,7 @@ def chat_item_view(summary: ChatSummary, viewer_id: str) -> ChatItemView:
         preview=chat.last_preview,
         last_at=at.isoformat(timespec="microseconds"),
         unread=summary.unread,
-        unread_label=t("chats.unread", count=summary.unread),
+        unread_label=tn("chats.unread", summary.unread),
         last_mine=last_mine,
         last_status=summary.receipts.status_of(chat.last_message_id).value if last_mine else "",
     )

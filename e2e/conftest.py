@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from backend.container import Services, build_services
 from backend.settings import Settings
@@ -129,7 +129,8 @@ def start_chat(me: Person, other: Person) -> str:
     page.get_by_test_id("new-chat-search").fill(other.username)
     page.get_by_test_id(f"new-chat-result-{other.username}").click()
     page.wait_for_url("**/chats/*")
-    return page.url.rsplit("/", 1)[1]
+    expect(page.get_by_test_id("chat-header")).to_contain_text(other.display_name)
+    return page.url.rstrip("/").rsplit("/", 1)[1]
 
 
 def send(page: Page, text: str) -> None:

@@ -159,3 +159,16 @@ def test_at_phone_width_one_pane_shows_at_a_time(person, browser, base_url):
         expect(item).to_be_visible()
     finally:
         phone.close()
+
+
+def test_markup_in_a_message_is_shown_as_text_never_run(person):
+    alice, bob = person("Alice"), person("Bob")
+    chat_id = start_chat(alice, bob)
+    payload = '<img src=x onerror="window.__xss=1"><b>bold?</b>'
+    send(alice.page, payload)
+    bob.page.get_by_test_id(f"chat-item-{chat_id}").click()
+    bubble = bob.page.get_by_test_id("message")
+    expect(bubble.locator(".message-text")).to_have_text(payload)
+    expect(bubble.locator("img, b")).to_have_count(0)
+    assert bob.page.evaluate("window.__xss") is None
+    assert alice.page.evaluate("window.__xss") is None

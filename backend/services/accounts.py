@@ -11,9 +11,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from backend.errors import InvalidInput, NotFound, RateLimited, Unauthenticated
+from backend.events import SessionEnded
 from backend.ids import new_id
 from backend.models import User
-from backend.ports import Clock, RateLimiter, SessionStore, UserStore
+from backend.ports import Bus, Clock, RateLimiter, SessionStore, UserStore
 from backend.settings import Settings
 
 USERNAME_RE = re.compile(r"^[a-z0-9_.]{3,32}$")
@@ -44,9 +45,11 @@ class AccountService:
         users: UserStore,
         sessions: SessionStore,
         limiter: RateLimiter,
+        bus: Bus,
         clock: Clock,
     ) -> None:
         self._settings = settings
+        self._bus = bus
         self._users = users
         self._sessions = sessions
         self._limiter = limiter
@@ -147,9 +150,15 @@ class AccountService:
         return user
 
     def logout(self, token: str) -> None:
-        """End the session (other sessions of the same user stay signed in)."""
-        if token:
-            self._sessions.revoke_session(hash_token(token), self._clock())
+        """End the session (other sessions of the same user stay signed in) and tell the tabs
+        that hold it."""
+        if not token:
+            return
+        token_hash = hash_token(token)
+        session = self._sessions.get_session(token_hash)
+        self._sessions.revoke_session(token_hash, self._clock())
+        if session is not None and not session.revoked:
+            self._bus.publish([session.user_id], SessionEnded(session.user_id, token_hash))
 
     def get_user(self, user_id: str) -> User:
         user = self._users.get_users([user_id]).get(user_id)

@@ -20,9 +20,7 @@ def chat_header() -> rx.Component:
         ),
         rx.el.div(
             rx.el.h2(ConversationState.title, class_name="chat-header-title"),
-            rx.el.span(
-                ConversationState.subtitle, class_name="muted", data_testid="presence-status"
-            ),
+            rx.el.span(ConversationState.subtitle, class_name="muted", data_testid="chat-subtitle"),
             class_name="chat-header-text",
         ),
         class_name="chat-header",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import reflex as rx
 
 from backend.errors import ChatError
@@ -17,10 +19,13 @@ class AuthFormState(rx.State):
     @rx.event
     async def sign_up(self, form: dict[str, str]):
         try:
-            _, token = services().accounts.register(
+            # argon2 takes ~100 ms by design: off the event loop, or every tab would stall.
+            _, token = await asyncio.to_thread(
+                services().accounts.register,
                 str(form.get("username", "")),
                 str(form.get("display_name", "")),
                 str(form.get("password", "")),
+                client_ip=self.router.session.client_ip,
             )
         except ChatError as exc:
             return self._fail(exc)
@@ -29,7 +34,8 @@ class AuthFormState(rx.State):
     @rx.event
     async def sign_in(self, form: dict[str, str]):
         try:
-            _, token = services().accounts.login(
+            _, token = await asyncio.to_thread(
+                services().accounts.login,
                 str(form.get("username", "")),
                 str(form.get("password", "")),
                 client_ip=self.router.session.client_ip,
@@ -49,4 +55,4 @@ class AuthFormState(rx.State):
     async def _signed_in(self, token: str):
         self.error = self.error_field = ""
         session = await self.get_state(SessionState)
-        return session.start(token)
+        return session._start(token)

@@ -30,12 +30,12 @@ class ChatListState(rx.State):
     async def _user_id(self) -> str:
         return (await self.get_state(SessionState)).user_id
 
-    async def reload(self) -> None:
+    async def _reload(self) -> None:
         """Fetch the whole list afresh (page load, reconnect)."""
         user_id = await self._user_id()
         self.chats = [chat_item_view(s, user_id) for s in services().chats.list_chats(user_id)]
 
-    async def refresh_chat(self, chat_id: str) -> None:
+    async def _refresh_chat(self, chat_id: str) -> None:
         """Re-read one chat's row after an event and keep the list ordered by activity."""
         user_id = await self._user_id()
         try:
@@ -46,7 +46,7 @@ class ChatListState(rx.State):
         others = [c for c in self.chats if c.chat_id != chat_id]
         self.chats = sorted([row, *others], key=lambda c: c.last_at, reverse=True)
 
-    def shows_receipts_of(self, chat_id: str, is_own_receipt: bool) -> bool:
+    def _shows_receipts_of(self, chat_id: str, is_own_receipt: bool) -> bool:
         """Whether a receipt in ``chat_id`` changes this list: my unread count, or the ticks
         on my own last message."""
         return is_own_receipt or any(c.chat_id == chat_id and c.last_mine for c in self.chats)
@@ -65,13 +65,16 @@ class ChatListState(rx.State):
     @rx.event
     async def search_people(self, query: str):
         self.people_query = query
-        user_id = await self._user_id()
+        user_id = (await self.get_state(SessionState))._verified_user_id()
+        if not user_id:
+            return rx.redirect("/login")
         found = services().accounts.search_users(user_id, query)
         self.people = [PersonView(u.id, u.username, u.display_name) for u in found]
+        return None
 
     @rx.event
     async def start_chat(self, peer_id: str):
-        user_id = (await self.get_state(SessionState)).verified_user_id()
+        user_id = (await self.get_state(SessionState))._verified_user_id()
         if not user_id:
             return rx.redirect("/login")
         try:
@@ -80,5 +83,5 @@ class ChatListState(rx.State):
             self.error = error_text(exc.code, exc.message, exc.params)
             return None
         self._close_new_chat()
-        await self.refresh_chat(chat.id)
+        await self._refresh_chat(chat.id)
         return rx.redirect(f"/chats/{chat.id}")

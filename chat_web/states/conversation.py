@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from datetime import UTC, datetime
 
 import reflex as rx
 
-from backend.content import text_content
+from backend.content import validate_content
 from backend.errors import ChatError
 from backend.models import ChatKind, Message, MessageStatus, Receipts
 from chat_web import message_window as window
@@ -38,9 +39,18 @@ class ConversationState(rx.State):
     announcement: str = ""
     _receipts: Receipts = Receipts()
     _paged_back: bool = False  # the reader scrolled into older pages since opening the chat
+    # Messages not (yet) stored, per chat: they survive switching chats and reconnects.
+    _unsent: dict[str, list[MessageView]] = {}
 
     async def _user_id(self) -> str:
         return (await self.get_state(SessionState)).user_id
+
+    async def _verified_user_id(self) -> str:
+        """For user actions: the session is checked again, so a signed-out one stops at once."""
+        user_id = (await self.get_state(SessionState))._verified_user_id()
+        if not user_id:
+            self.composer_error = t("error.session_ended")
+        return user_id
 
     def _window(self) -> list[MessageView]:
         # Raw values, not Reflex's change-tracking proxies: the window is only ever replaced,
@@ -60,8 +70,15 @@ class ConversationState(rx.State):
             self.recent = placed.recent
         if placed.trimmed:
             self.has_older = True
+        self._remember_unsent(combined)
 
-    async def open(self, chat_id: str) -> None:
+    def _remember_unsent(self, combined: list[MessageView]) -> None:
+        unsent = [m for m in combined if not window.is_stored(m)]
+        if unsent or self.chat_id in self._unsent:
+            others = {k: v for k, v in self._unsent.items() if k != self.chat_id}
+            self._unsent = {**others, self.chat_id: unsent} if unsent else others
+
+    async def _open(self, chat_id: str) -> None:
         """Show the latest page of ``chat_id`` and mark it read (or show that it is missing)."""
         user_id = await self._user_id()
         svc = services()
@@ -84,13 +101,24 @@ class ConversationState(rx.State):
         self._receipts = page.receipts
         self.history = [message_view(m, user_id, page.receipts) for m in page.messages]
         self.has_older = page.has_more
+        self._show([*self.get_value("history"), *self._unsent_after(self.get_value("history"))])
         svc.receipts.mark_read(user_id, chat_id)
 
-    def close(self) -> None:
+    def _unsent_after(self, stored: list[MessageView]) -> list[MessageView]:
+        """This chat's unsent messages, minus any stored meanwhile; none is in flight any more
+        (sends finish under the state lock), so a leftover "pending" has failed."""
+        stored_temp_ids = {m.temp_id for m in stored if m.temp_id}
+        return [
+            m if m.status == MessageStatus.FAILED else dataclasses.replace(m, status="failed")
+            for m in self._unsent.get(self.chat_id, [])
+            if m.temp_id not in stored_temp_ids
+        ]
+
+    def _close(self) -> None:
         self.chat_id, self.title, self.subtitle, self.history, self.recent = "", "", "", [], []
         self.is_missing = self.has_older = self.has_newer = False
 
-    async def add_live(self, message: Message) -> bool:
+    async def _add_live(self, message: Message) -> bool:
         """A message arrived on the bus for the open chat: show it once, in server order.
 
         Returns whether it is now on screen (not while the reader is deep in old history).
@@ -107,34 +135,43 @@ class ConversationState(rx.State):
                 )
         return True
 
-    def apply_receipts(self, receipts: Receipts) -> None:
-        """The chat's watermarks moved: re-derive the ticks of own stored messages."""
-        self._receipts = receipts
+    def _apply_receipts(self, receipts: Receipts) -> None:
+        """The chat's watermarks moved: re-derive the ticks of own stored messages.
+
+        Watermarks only move forward, so an event older than what was already read from the
+        database (it was queued while the chat loaded) cannot turn a tick back.
+        """
+        self._receipts = Receipts(
+            delivered_upto=max(self._receipts.delivered_upto, receipts.delivered_upto),
+            read_upto=max(self._receipts.read_upto, receipts.read_upto),
+        )
         current = self._window()
-        updated = window.with_receipts(current, receipts)
+        updated = window.with_receipts(current, self._receipts)
         if any(a is not b for a, b in zip(current, updated, strict=True)):
             self._show(updated)
 
     @rx.event
     async def send(self, form: dict[str, str]):
-        text = str(form.get("text", "")).strip()
-        if not text or not self.chat_id:
+        text = str(form.get("text", ""))
+        if not text.strip() or not self.chat_id:
             return
-        limit = services().settings.max_message_bytes
-        size = len(text.encode("utf-8"))
-        if size > limit:
+        try:
+            content = validate_content(
+                {"type": "text", "text": text}, services().settings.max_message_bytes
+            )
+        except ChatError as exc:
             # Keep the draft: nothing the user typed is lost to a refusal.
-            self.composer_error = t("error.too_large", size=size, limit=limit)
+            self.composer_error = error_text(exc.code, exc.message, exc.params)
             yield rx.set_value(COMPOSER_ID, text)
             return
         self.composer_error = ""
         if self.has_newer:  # replying from deep in history: show the conversation's end again
-            await self.open(self.chat_id)
+            await self._open(self.chat_id)
         temp_id = str(uuid.uuid4())
         now = datetime.now(UTC).isoformat(timespec="microseconds")
-        self._show([*self._window(), pending_view(temp_id, text, now)])
+        self._show([*self._window(), pending_view(temp_id, content["text"], now)])
         yield  # the pending bubble reaches the browser before the round trip to storage
-        await self._store(temp_id, text)
+        await self._store(temp_id, content["text"])
 
     @rx.event
     async def retry(self, temp_id: str):
@@ -148,14 +185,13 @@ class ConversationState(rx.State):
         await self._store(temp_id, failed.text)
 
     async def _store(self, temp_id: str, text: str) -> None:
-        user_id = (await self.get_state(SessionState)).verified_user_id()
+        user_id = await self._verified_user_id()
         if not user_id:
-            self.composer_error = t("error.session_ended")
             self._mark_failed(temp_id)
             return
         try:
             message = services().messaging.send_message(
-                user_id, self.chat_id, text_content(text), temp_id
+                user_id, self.chat_id, {"type": "text", "text": text}, temp_id
             )
         except ChatError as exc:
             self.composer_error = error_text(exc.code, exc.message, exc.params)
@@ -165,7 +201,7 @@ class ConversationState(rx.State):
             log.exception("send failed")
             self._mark_failed(temp_id)
             return
-        await self.add_live(message)
+        await self._add_live(message)
 
     def _mark_failed(self, temp_id: str) -> None:
         self._show(window.with_status(self._window(), temp_id, MessageStatus.FAILED.value))
@@ -177,7 +213,7 @@ class ConversationState(rx.State):
             return
         self.is_loading_older = True
         yield
-        user_id = await self._user_id()
+        user_id = await self._verified_user_id()
         oldest = next((m.id for m in current if window.is_stored(m)), "")
         try:
             page = services().messaging.list_messages(user_id, self.chat_id, before=oldest)
@@ -185,16 +221,19 @@ class ConversationState(rx.State):
             self.is_loading_older = False
             return
         self._paged_back = True
-        combined = [message_view(m, user_id, self._receipts) for m in page.messages] + current
-        if len(combined) > window.MAX_WINDOW:  # keep what the reader is looking at
-            combined, self.has_newer = combined[: window.MAX_WINDOW], True
-        self.history, self.recent = combined, []
+        stored = [message_view(m, user_id, self._receipts) for m in page.messages] + [
+            m for m in current if window.is_stored(m)
+        ]
+        if len(stored) > window.MAX_WINDOW:  # keep what the reader is looking at
+            stored, self.has_newer = stored[: window.MAX_WINDOW], True
+        self.history, self.recent = stored + [m for m in current if not window.is_stored(m)], []
         self.has_older = page.has_more
         self.is_loading_older = False
 
     @rx.event
     async def jump_to_latest(self):
-        await self.open(self.chat_id)
+        if await self._verified_user_id():
+            await self._open(self.chat_id)
 
     @rx.event
     def clear_composer_error(self):

@@ -10,7 +10,8 @@ import logging
 
 import reflex as rx
 
-from backend.events import Event, MessageCreated, ReceiptsChanged
+from backend.events import ChatEvent, MessageCreated, ReceiptsChanged, SessionEnded
+from backend.services.accounts import hash_token
 from chat_web.services import services
 from chat_web.states.chat_list import ChatListState
 from chat_web.states.conversation import ConversationState
@@ -21,6 +22,9 @@ log = logging.getLogger(__name__)
 # One listener per tab (client token). Reflex cancels a page's background work when the page
 # loads again or the socket drops; this registry makes "one per tab" hold whatever Reflex does.
 _listeners: dict[str, asyncio.Task[None]] = {}
+# How long a tab may listen without its session being checked again (expiry, revocation by
+# another process); sign-out is announced on the bus and acts at once.
+SESSION_RECHECK_SECONDS = 60.0
 
 
 def chat_id_from_path(path: str) -> str:
@@ -39,39 +43,51 @@ class LiveState(rx.State):
         current = asyncio.current_task()
         async with self:
             token = self.router.session.client_token
+            session = await self.get_state(SessionState)
             # Background work may start before require_user has run: authenticate here too.
-            user_id = (await self.get_state(SessionState)).authenticated_user_id()
+            user_id = session._authenticated_user_id()
+            session_hash = hash_token(session.token)
             path = str(self.router.url.path)
         previous = _listeners.get(token)
         if previous is not None and previous is not current and not previous.done():
             previous.cancel()
         if not user_id or current is None:
-            return
+            return None
         _listeners[token] = current
         svc = services()
         subscription = svc.bus.subscribe(user_id)
         try:
             async with self:
-                await (await self.get_state(ChatListState)).reload()
+                await (await self.get_state(ChatListState))._reload()
                 conversation = await self.get_state(ConversationState)
                 chat_id = chat_id_from_path(path)
                 if chat_id:
-                    await conversation.open(chat_id)
+                    await conversation._open(chat_id)
                 else:
-                    conversation.close()
+                    conversation._close()
             # This device now holds everything sent while it was away: two ticks for senders.
             svc.receipts.mark_all_delivered(user_id)
-            async for event in subscription:
-                try:
-                    await self._apply(user_id, event)
-                except Exception:  # one bad event must not end the tab's live updates
-                    log.exception("applying %s failed", event.type)
+            while True:
+                event = await subscription.get(timeout=SESSION_RECHECK_SECONDS)
+                if event is None:  # quiet for a while: is the session still good?
+                    async with self:
+                        if not (await self.get_state(SessionState))._verified_user_id():
+                            break
+                elif isinstance(event, SessionEnded):
+                    if event.token_hash == session_hash:
+                        break  # signed out (here or in another tab of this browser)
+                else:
+                    try:
+                        await self._apply(user_id, event)
+                    except Exception:  # one bad event must not end the tab's live updates
+                        log.exception("applying %s failed", event.type)
         finally:
             await subscription.close()
             if _listeners.get(token) is current:
                 del _listeners[token]
+        return rx.redirect("/login", replace=True)
 
-    async def _apply(self, user_id: str, event: Event) -> None:
+    async def _apply(self, user_id: str, event: ChatEvent) -> None:
         """Apply one event: first what the user sees, then the bookkeeping it causes.
 
         Leaving the ``async with`` block sends the change to the browser, so the new bubble is
@@ -82,16 +98,16 @@ class LiveState(rx.State):
             conversation = await self.get_state(ConversationState)
             is_open = conversation.chat_id == event.chat_id and not conversation.is_missing
             if isinstance(event, MessageCreated) and is_open:
-                shown = await conversation.add_live(event.message)
+                shown = await conversation._add_live(event.message)
             elif isinstance(event, ReceiptsChanged) and is_open:
-                conversation.apply_receipts(event.chat_receipts)
+                conversation._apply_receipts(event.chat_receipts)
         if isinstance(event, MessageCreated) and event.message.sender_id != user_id:
             receipts = services().receipts
             mark = receipts.mark_read if shown else receipts.mark_delivered
             mark(user_id, event.chat_id, event.message.id)
         async with self:
             chat_list = await self.get_state(ChatListState)
-            if not isinstance(event, ReceiptsChanged) or chat_list.shows_receipts_of(
+            if not isinstance(event, ReceiptsChanged) or chat_list._shows_receipts_of(
                 event.chat_id, event.user_id == user_id
             ):
-                await chat_list.refresh_chat(event.chat_id)
+                await chat_list._refresh_chat(event.chat_id)

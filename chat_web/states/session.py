@@ -29,13 +29,13 @@ class SessionState(rx.State):
         self.user_id, self.username, self.display_name = user.id, user.username, user.display_name
         return True
 
-    def authenticated_user_id(self) -> str:
+    def _authenticated_user_id(self) -> str:
         """The signed-in user's id ("" if none), checking the token if not done yet."""
         if not self.user_id:
             self._authenticate()
         return self.user_id
 
-    def verified_user_id(self) -> str:
+    def _verified_user_id(self) -> str:
         """The signed-in user's id after checking the session again ("" if it has ended).
 
         User actions call this, so a session signed out in another tab or expired while this
@@ -56,7 +56,7 @@ class SessionState(rx.State):
         if self.token and self._authenticate():
             return rx.redirect("/chats", replace=True)
 
-    def start(self, token: str):
+    def _start(self, token: str):
         """Adopt a freshly issued token and go to the chats."""
         self.token = token
         self._authenticate()

@@ -31,6 +31,12 @@ class _Subscription:
         while True:
             yield await self.queue.get()
 
+    async def get(self, timeout: float) -> Event | None:
+        try:
+            return await asyncio.wait_for(self.queue.get(), timeout)
+        except TimeoutError:
+            return None
+
     async def close(self) -> None:
         self._bus._remove(self)
 

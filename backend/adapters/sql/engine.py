@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic.config import Config
-
 from alembic import command
+from alembic.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
