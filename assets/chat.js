@@ -54,7 +54,14 @@
     remember(list);
   }
 
+  let hiddenButton = null;
   const observer = new MutationObserver(() => {
+    // A page that loads in a background tab says so as soon as it can.
+    const button = document.getElementById("page-hidden");
+    if (button && button !== hiddenButton) {
+      hiddenButton = button;
+      if (document.visibilityState === "hidden") button.click();
+    }
     const list = document.querySelector("[data-testid=message-list]");
     if (list !== tracked) {
       tracked?.removeEventListener("scroll", onScroll);
@@ -69,6 +76,12 @@
   const start = () => observer.observe(document.body, { childList: true, subtree: true });
   if (document.body) start();
   else document.addEventListener("DOMContentLoaded", start);
+
+  // An open chat counts as read only while the tab is in front of the user: tell the server.
+  document.addEventListener("visibilitychange", () => {
+    const id = document.visibilityState === "visible" ? "page-shown" : "page-hidden";
+    document.getElementById(id)?.click();
+  });
 
   if ("serviceWorker" in navigator && location.protocol !== "file:") {
     window.addEventListener("load", () => navigator.serviceWorker.register("/sw.js").catch(() => {}));

@@ -172,3 +172,35 @@ def test_markup_in_a_message_is_shown_as_text_never_run(person):
     expect(bubble.locator("img, b")).to_have_count(0)
     assert bob.page.evaluate("window.__xss") is None
     assert alice.page.evaluate("window.__xss") is None
+
+
+def set_visibility(page, state: str) -> None:
+    page.evaluate(
+        """state => {
+             Object.defineProperty(document, 'visibilityState', {value: state, configurable: true});
+             document.dispatchEvent(new Event('visibilitychange'));
+           }""",
+        state,
+    )
+
+
+def test_a_chat_open_in_a_hidden_tab_is_delivered_not_read_until_shown(person):
+    alice, bob = person("Alice"), person("Bob")
+    chat_id = start_chat(alice, bob)
+    send(alice.page, "are you there?")
+    bob.page.get_by_test_id(f"chat-item-{chat_id}").click()
+    mine = alice.page.get_by_test_id("message").filter(has_text="are you there?")
+    expect(mine).to_have_attribute("data-status", "read")
+
+    set_visibility(bob.page, "hidden")
+    send(alice.page, "while you were away")
+    expect(
+        bob.page.get_by_test_id("message").filter(has_text="while you were away")
+    ).to_be_visible()
+    later = alice.page.get_by_test_id("message").filter(has_text="while you were away")
+    expect(later).to_have_attribute("data-status", "delivered")
+    bob.page.wait_for_timeout(300)
+    expect(later).to_have_attribute("data-status", "delivered")
+
+    set_visibility(bob.page, "visible")
+    expect(later).to_have_attribute("data-status", "read")

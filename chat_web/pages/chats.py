@@ -16,6 +16,9 @@ ON_LOAD = [SessionState.require_user, LiveState.listen]
 def messenger() -> rx.Component:
     return rx.el.div(
         connection_banner(),
+        # assets/chat.js presses these when the tab is shown or hidden (read receipts).
+        rx.el.button(id="page-shown", hidden=True, on_click=ConversationState.page_shown),
+        rx.el.button(id="page-hidden", hidden=True, on_click=ConversationState.page_hidden),
         rx.el.div(
             sidebar(),
             conversation_pane(),

@@ -41,6 +41,8 @@ class ConversationState(rx.State):
     _paged_back: bool = False  # the reader scrolled into older pages since opening the chat
     # Messages not (yet) stored, per chat: they survive switching chats and reconnects.
     _unsent: dict[str, list[MessageView]] = {}
+    # Whether the tab is in front of the user: only then does an open chat count as read.
+    _is_visible: bool = True
 
     async def _user_id(self) -> str:
         return (await self.get_state(SessionState)).user_id
@@ -102,7 +104,8 @@ class ConversationState(rx.State):
         self.history = [message_view(m, user_id, page.receipts) for m in page.messages]
         self.has_older = page.has_more
         self._show([*self.get_value("history"), *self._unsent_after(self.get_value("history"))])
-        svc.receipts.mark_read(user_id, chat_id)
+        if self._is_visible:
+            svc.receipts.mark_read(user_id, chat_id)
 
     def _unsent_after(self, stored: list[MessageView]) -> list[MessageView]:
         """This chat's unsent messages, minus any stored meanwhile; none is in flight any more
@@ -121,7 +124,8 @@ class ConversationState(rx.State):
     async def _add_live(self, message: Message) -> bool:
         """A message arrived on the bus for the open chat: show it once, in server order.
 
-        Returns whether it is now on screen (not while the reader is deep in old history).
+        Returns whether the user now sees it: on screen, in a tab in front of them (not while
+        the reader is deep in old history or the tab is hidden).
         """
         if self.has_newer:
             return False  # the user is reading old history; the chat list tells them
@@ -133,7 +137,7 @@ class ConversationState(rx.State):
                 self.announcement = t(
                     "conversation.new_message_from", name=self.title, text=view.text
                 )
-        return True
+        return self._is_visible
 
     def _apply_receipts(self, receipts: Receipts) -> None:
         """The chat's watermarks moved: re-derive the ticks of own stored messages.
@@ -234,6 +238,17 @@ class ConversationState(rx.State):
     async def jump_to_latest(self):
         if await self._verified_user_id():
             await self._open(self.chat_id)
+
+    @rx.event
+    async def page_shown(self):
+        """The tab came to the front (assets/chat.js): what is on screen is now read."""
+        self._is_visible = True
+        if self.chat_id and not self.is_missing and (user_id := await self._user_id()):
+            services().receipts.mark_read(user_id, self.chat_id)
+
+    @rx.event
+    def page_hidden(self):
+        self._is_visible = False
 
     @rx.event
     def clear_composer_error(self):
