@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from chat_web.components.icon_button import icon_button
 from chat_web.components.local_time import local_time
 from chat_web.components.status import status_tick
 from chat_web.i18n import t
@@ -11,12 +12,8 @@ from chat_web.views import MessageView
 
 def chat_header() -> rx.Component:
     return rx.el.header(
-        rx.el.a(
-            rx.icon("arrow-left", size=20, aria_hidden="true"),
-            href="/chats",
-            aria_label=t("chats.back"),
-            title=t("chats.back"),
-            class_name="icon-button back-button",
+        icon_button(
+            "arrow-left", t("chats.back"), href="/chats", class_name="icon-button back-button"
         ),
         rx.el.div(
             rx.el.h2(ConversationState.title, class_name="chat-header-title"),
@@ -129,11 +126,10 @@ def composer() -> rx.Component:
                 class_name="composer-input",
                 data_testid="message-input",
             ),
-            rx.el.button(
-                rx.icon("send-horizontal", size=20, aria_hidden="true"),
+            icon_button(
+                "send-horizontal",
+                t("conversation.send"),
                 type="submit",
-                aria_label=t("conversation.send"),
-                title=t("conversation.send"),
                 class_name="send-button",
                 data_testid="send-button",
             ),

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from chat_web.components.icon_button import icon_button
 from chat_web.components.local_time import local_time
 from chat_web.components.status import status_tick
 from chat_web.i18n import t
@@ -27,27 +28,12 @@ def _person_result(person: PersonView) -> rx.Component:
 def new_chat_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.trigger(
-            rx.el.button(
-                rx.icon("message-square-plus", size=20, aria_hidden="true"),
-                type="button",
-                aria_label=t("chats.new_chat"),
-                title=t("chats.new_chat"),
-                class_name="icon-button",
-                data_testid="new-chat-button",
-            )
+            icon_button("message-square-plus", t("chats.new_chat"), data_testid="new-chat-button")
         ),
         rx.dialog.content(
             rx.el.div(
                 rx.dialog.title(t("chats.new_chat")),
-                rx.dialog.close(
-                    rx.el.button(
-                        rx.icon("x", size=18, aria_hidden="true"),
-                        type="button",
-                        aria_label=t("common.close"),
-                        title=t("common.close"),
-                        class_name="icon-button",
-                    )
-                ),
+                rx.dialog.close(icon_button("x", t("common.close"), size=18)),
                 class_name="dialog-header",
             ),
             rx.el.input(
@@ -115,13 +101,11 @@ def sidebar() -> rx.Component:
                 class_name="me",
             ),
             new_chat_dialog(),
-            rx.el.button(
-                rx.icon("log-out", size=18, aria_hidden="true"),
-                type="button",
-                aria_label=t("auth.sign_out"),
-                title=t("auth.sign_out"),
+            icon_button(
+                "log-out",
+                t("auth.sign_out"),
+                size=18,
                 on_click=SessionState.sign_out,
-                class_name="icon-button",
                 data_testid="sign-out-button",
             ),
             class_name="sidebar-header",
