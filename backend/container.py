@@ -16,6 +16,7 @@ from backend.services.accounts import AccountService
 from backend.services.chats import ChatService
 from backend.services.messaging import MessagingService
 from backend.services.receipts import ReceiptService
+from backend.services.typing import TypingService
 from backend.settings import Settings
 
 
@@ -31,6 +32,7 @@ class Services:
     chats: ChatService
     messaging: MessagingService
     receipts: ReceiptService
+    typing: TypingService
 
 
 def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
@@ -44,11 +46,15 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     bus = InProcessBus()
     chats = ChatService(chat_store, messages, users, bus, clock)
     receipts = ReceiptService(chats, chat_store, bus)
+    limiter = InMemoryRateLimiter(clock)
     return Services(
         settings=settings,
         bus=bus,
-        accounts=AccountService(settings, users, sessions, InMemoryRateLimiter(clock), bus, clock),
+        accounts=AccountService(settings, users, sessions, limiter, bus, clock),
         chats=chats,
-        messaging=MessagingService(settings, chats, chat_store, messages, receipts, bus, clock),
+        messaging=MessagingService(
+            settings, chats, chat_store, messages, receipts, limiter, bus, clock
+        ),
         receipts=receipts,
+        typing=TypingService(chats, bus),
     )

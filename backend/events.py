@@ -50,7 +50,17 @@ class SessionEnded:
     type: str = "session.ended"
 
 
-ChatEvent = MessageCreated | ReceiptsChanged | ChatChanged
+@dataclasses.dataclass(frozen=True)
+class TypingChanged:
+    """A member started or stopped typing; never stored, sent to the other members."""
+
+    chat_id: str
+    user_id: str
+    is_typing: bool
+    type: str = "typing.changed"
+
+
+ChatEvent = MessageCreated | ReceiptsChanged | ChatChanged | TypingChanged
 Event = ChatEvent | SessionEnded
 
 
@@ -78,6 +88,10 @@ def event_from_dict(data: dict[str, Any]) -> Event:
         )
     if kind == ChatChanged.type:
         return ChatChanged(chat_id=data["chat_id"])
+    if kind == TypingChanged.type:
+        return TypingChanged(
+            chat_id=data["chat_id"], user_id=data["user_id"], is_typing=bool(data["is_typing"])
+        )
     if kind == SessionEnded.type:
         return SessionEnded(user_id=data["user_id"], token_hash=data["token_hash"])
     raise ValueError(f"unknown event type {kind!r}")

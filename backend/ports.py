@@ -25,6 +25,8 @@ class UserStore(Protocol):
 
     def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
 
+    def set_display_name(self, user_id: str, display_name: str) -> None: ...
+
     def search_users(self, query: str, limit: int) -> list[User]:
         """Users whose username starts with, or display name contains, ``query``."""
 

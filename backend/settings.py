@@ -31,6 +31,14 @@ class Settings:
     login_window: timedelta = timedelta(minutes=15)
     registrations_per_ip: int = 20
     registration_window: timedelta = timedelta(hours=1)
+    # Sends: generous for people, a brake for runaway bots and scripts.
+    sends_per_user: int = 300
+    sends_per_ip: int = 3000
+    send_window: timedelta = timedelta(minutes=1)
+    # Origins (scheme://host[:port]) whose pages may open the API's WebSocket, besides the
+    # app's own origin; "*" allows any (for native clients behind a gateway that checks).
+    allowed_origins: tuple[str, ...] = ()
+    max_frame_bytes: int = 128 * 1024
 
     @property
     def resolved_database_url(self) -> str:
@@ -59,5 +67,12 @@ class Settings:
             ),
             registrations_per_ip=int(
                 env.get("CHAT_REGISTRATIONS_PER_IP", defaults.registrations_per_ip)
+            ),
+            sends_per_user=int(env.get("CHAT_SENDS_PER_USER", defaults.sends_per_user)),
+            sends_per_ip=int(env.get("CHAT_SENDS_PER_IP", defaults.sends_per_ip)),
+            allowed_origins=tuple(
+                o.strip().rstrip("/")
+                for o in env.get("CHAT_ALLOWED_ORIGINS", "").split(",")
+                if o.strip()
             ),
         )

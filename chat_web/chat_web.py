@@ -2,10 +2,13 @@
 
 import reflex as rx
 
+from backend.api.app import create_api
 from chat_web.pages import auth, chats  # noqa: F401  (registers the pages)
 from chat_web.services import services
 
 app = rx.App(
+    # The public REST/WebSocket API answers its own routes; everything else falls to Reflex.
+    api_transformer=create_api(services),
     stylesheets=["/styles.css"],
     head_components=[
         rx.el.link(rel="manifest", href="/manifest.json"),

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwrig
 
 from backend.container import Services, build_services
 from backend.settings import Settings
-from e2e.server import CHROMIUM, CHROMIUM_ARGS, running_app
+from e2e.server import CHROMIUM, CHROMIUM_ARGS, TEST_ENV, running_app
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
@@ -59,7 +59,8 @@ def app_services(app_data_dir: Path, base_url: str) -> Services:
 
     (Its bus is this process's own, so what it writes reaches browsers on their next load.)
     """
-    return build_services(Settings.from_env({**os.environ, "CHAT_DATA_DIR": str(app_data_dir)}))
+    env = {**os.environ, **TEST_ENV, "CHAT_DATA_DIR": str(app_data_dir)}
+    return build_services(Settings.from_env(env))
 
 
 @pytest.fixture(scope="session")

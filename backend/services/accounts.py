@@ -160,6 +160,16 @@ class AccountService:
         if session is not None and not session.revoked:
             self._bus.publish([session.user_id], SessionEnded(session.user_id, token_hash))
 
+    def rename(self, user_id: str, display_name: str) -> User:
+        """Change the caller's display name (same rules as at sign-up)."""
+        name = _clean_name(display_name)
+        if not name:
+            raise InvalidInput("Please enter your name.", field="display_name")
+        if len(name) > MAX_DISPLAY_NAME:
+            raise InvalidInput("Names are at most 64 characters.", field="display_name")
+        self._users.set_display_name(user_id, name)
+        return self.get_user(user_id)
+
     def get_user(self, user_id: str) -> User:
         user = self._users.get_users([user_id]).get(user_id)
         if user is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from backend.errors import InvalidInput, NotFound
 from backend.events import ChatChanged
 from backend.ids import is_uuid, new_id
-from backend.models import Chat, ChatKind, ChatSummary, Member, Receipts, Role
+from backend.models import Chat, ChatKind, ChatSummary, Member, Receipts, Role, User
 from backend.ports import Bus, ChatStore, Clock, MessageStore, UserStore
 
 
@@ -63,6 +63,16 @@ class ChatService:
         if stored.id == chat.id or self._chats.list_for_member(stored.id, user_id):
             self._bus.publish([user_id], ChatChanged(chat_id=stored.id))
         return stored
+
+    def participants(self, user_id: str, chat_id: str) -> list[User]:
+        """The members of a chat the caller is in, as people."""
+        _, members = self.access_chat_members(user_id, chat_id)
+        found = self._users.get_users([m.user_id for m in members])
+        return [found[m.user_id] for m in members if m.user_id in found]
+
+    def contacts(self, user_id: str) -> list[User]:
+        """The people the caller has a 1:1 chat with, most recent first."""
+        return [s.peer for s in self.list_chats(user_id) if s.peer is not None]
 
     def list_chats(self, user_id: str) -> list[ChatSummary]:
         """The caller's chats, most recent activity first, in a fixed number of queries.

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from backend.content import preview_of, validate_content
-from backend.errors import InvalidInput
+from backend.errors import InvalidInput, RateLimited
 from backend.events import MessageCreated
 from backend.ids import new_message_id
 from backend.models import Message, MessagePage, Receipts
-from backend.ports import Bus, ChatStore, Clock, MessageStore
+from backend.ports import Bus, ChatStore, Clock, MessageStore, RateLimiter
 from backend.services.chats import ChatService
 from backend.services.receipts import ReceiptService
 from backend.settings import Settings
@@ -26,10 +26,12 @@ class MessagingService:
         chat_store: ChatStore,
         messages: MessageStore,
         receipts: ReceiptService,
+        limiter: RateLimiter,
         bus: Bus,
         clock: Clock,
     ) -> None:
         self._settings = settings
+        self._limiter = limiter
         self._chats = chats
         self._receipts = receipts
         self._chat_store = chat_store
@@ -37,7 +39,9 @@ class MessagingService:
         self._bus = bus
         self._clock = clock
 
-    def send_message(self, user_id: str, chat_id: str, content: Any, temp_id: str = "") -> Message:
+    def send_message(
+        self, user_id: str, chat_id: str, content: Any, temp_id: str = "", client_ip: str = ""
+    ) -> Message:
         """Store a message and tell every member's devices about it.
 
         The message is stored before anyone hears of it; its id is assigned here and sorts in
@@ -47,9 +51,11 @@ class MessagingService:
         Raises:
             NotFound: the chat does not exist or the caller is not a member.
             InvalidInput / TooLarge: empty, malformed or oversized content.
+            RateLimited: too many sends from this user or IP in the last minute.
         """
         if not isinstance(temp_id, str) or len(temp_id) > MAX_TEMP_ID:
             raise InvalidInput("The client message id is malformed.")
+        self._check_send_rate(user_id, client_ip)
         _, members = self._chats.access_chat_members(user_id, chat_id)
         clean = validate_content(content, self._settings.max_message_bytes)
         message, _ = self._messages.add_message(
@@ -107,6 +113,18 @@ class MessagingService:
 
     def _receipts_of(self, chat_id: str) -> Receipts:
         return Receipts.of(self._chat_store.list_members(chat_id))
+
+    def _check_send_rate(self, user_id: str, client_ip: str) -> None:
+        settings = self._settings
+        keys = {f"send:user:{user_id}": settings.sends_per_user}
+        if client_ip:
+            keys[f"send:ip:{client_ip}"] = settings.sends_per_ip
+        window = settings.send_window
+        wait = max(self._limiter.retry_after(k, n, window) for k, n in keys.items())
+        if wait:
+            raise RateLimited("You're sending too fast. Wait a moment.", retry_after=wait)
+        for key in keys:
+            self._limiter.hit(key, window)
 
     def _clamp(self, limit: int | None) -> int:
         if limit is None:

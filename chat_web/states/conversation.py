@@ -195,7 +195,11 @@ class ConversationState(rx.State):
             return
         try:
             message = services().messaging.send_message(
-                user_id, self.chat_id, {"type": "text", "text": text}, temp_id
+                user_id,
+                self.chat_id,
+                {"type": "text", "text": text},
+                temp_id,
+                client_ip=self.router.session.client_ip,
             )
         except ChatError as exc:
             self.composer_error = error_text(exc.code, exc.message, exc.params)

@@ -10,7 +10,7 @@ import logging
 
 import reflex as rx
 
-from backend.events import ChatEvent, MessageCreated, ReceiptsChanged, SessionEnded
+from backend.events import ChatEvent, MessageCreated, ReceiptsChanged, SessionEnded, TypingChanged
 from backend.services.accounts import hash_token
 from chat_web.services import services
 from chat_web.states.chat_list import ChatListState
@@ -93,6 +93,8 @@ class LiveState(rx.State):
         Leaving the ``async with`` block sends the change to the browser, so the new bubble is
         on screen before the receipt is written and before the chat list is re-read.
         """
+        if isinstance(event, TypingChanged):
+            return  # typing indicators come to the web UI with issue #3
         shown = False
         async with self:
             conversation = await self.get_state(ConversationState)

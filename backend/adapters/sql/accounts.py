@@ -66,6 +66,15 @@ class SqlUserStore:
             )
             db.commit()
 
+    def set_display_name(self, user_id: str, display_name: str) -> None:
+        with DbSession(self._engine) as db:
+            db.exec(  # type: ignore[call-overload]
+                sa.update(UserRow)
+                .where(col(UserRow.id) == user_id)
+                .values(display_name=display_name, display_name_key=display_name.casefold())
+            )
+            db.commit()
+
     def search_users(self, query: str, limit: int) -> list[User]:
         needle = _escape_like(query.casefold())
         with DbSession(self._engine) as db:

@@ -1,0 +1,42 @@
+"""The API application, mounted in front of the Reflex app so one process serves both."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from backend.api import errors, gateway, routes
+from backend.container import Services
+from backend.errors import ChatError
+
+DESCRIPTION = """
+The messenger's API for web, mobile and bot clients (the web UI is a client of the same
+services). Authenticate with the token from `/auth/register` or `/auth/login`, sent as
+`Authorization: Bearer <token>`. Real-time traffic uses the WebSocket at `/ws?token=...`.
+
+Errors are JSON `{"code", "message"}`: 400 bad input, 401 no or expired token, 404 unknown *or
+not yours* (a chat you are not in is indistinguishable from one that does not exist), 409
+conflict, 413 too large, 429 rate limited (with `Retry-After`).
+"""
+
+
+def create_api(services: Callable[[], Services]) -> FastAPI:
+    """The REST routes under /api/v1 and the WebSocket at /ws, over ``services()``."""
+    api = FastAPI(
+        title="Messenger API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    api.state.services = services
+    api.include_router(routes.router)
+    api.include_router(gateway.router)
+    api.add_exception_handler(ChatError, errors.on_chat_error)
+    api.add_exception_handler(RequestValidationError, errors.on_validation_error)
+    api.add_exception_handler(HTTPException, errors.on_http_error)
+    return api

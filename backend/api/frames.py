@@ -1,0 +1,165 @@
+"""The WebSocket's frames (seed §5): bus events turned into server frames, and client frames
+checked into commands. This is the one module that turns events into API frames."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from backend.errors import InvalidInput, TooLarge
+from backend.events import ChatChanged, ChatEvent, MessageCreated, ReceiptsChanged, TypingChanged
+from backend.models import Message
+
+
+def message_frame(message: Message) -> dict[str, Any]:
+    frame = {
+        "type": "message",
+        "messageId": message.id,
+        "chatId": message.chat_id,
+        "senderId": message.sender_id,
+        "content": message.content,
+        "timestamp": message.created_at.isoformat(),
+    }
+    return frame
+
+
+def ack_frame(temp_id: str, message: Message) -> dict[str, Any]:
+    return {
+        "type": "message_ack",
+        "tempId": temp_id,
+        "messageId": message.id,
+        "chatId": message.chat_id,
+        "status": "sent",
+        "timestamp": message.created_at.isoformat(),
+    }
+
+
+def error_frame(code: str, message: str, temp_id: str | None = None) -> dict[str, Any]:
+    frame = {"type": "error", "code": code, "message": message}
+    if temp_id:
+        frame["tempId"] = temp_id
+    return frame
+
+
+def event_frames(event: ChatEvent) -> list[dict[str, Any]]:
+    """The frames a member's socket gets for one bus event."""
+    if isinstance(event, MessageCreated):
+        return [message_frame(event.message)]
+    if isinstance(event, ReceiptsChanged):
+        # Both of the seed's receipt frames: the member's own watermarks, and (messageId) how far
+        # every member has received, which is what turns a sender's tick into two.
+        return [
+            {
+                "type": "delivered",
+                "chatId": event.chat_id,
+                "userId": event.user_id,
+                "messageId": event.chat_receipts.delivered_upto,
+                "deliveredUpto": event.delivered_upto,
+            },
+            {
+                "type": "read",
+                "chatId": event.chat_id,
+                "userId": event.user_id,
+                "lastReadMessageId": event.read_upto,
+                "chatReadUpto": event.chat_receipts.read_upto,
+            },
+        ]
+    if isinstance(event, TypingChanged):
+        return [
+            {
+                "type": "typing",
+                "chatId": event.chat_id,
+                "userId": event.user_id,
+                "isTyping": event.is_typing,
+            }
+        ]
+    if isinstance(event, ChatChanged):
+        return [{"type": "chat", "chatId": event.chat_id}]
+    return []
+
+
+@dataclasses.dataclass(frozen=True)
+class SendCommand:
+    chat_id: str
+    temp_id: str
+    content: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class TypingCommand:
+    chat_id: str
+    is_typing: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadCommand:
+    chat_id: str
+    message_id: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SyncCommand:
+    """Reconnected: send me what I missed in ``chat_id`` after ``after``."""
+
+    chat_id: str
+    after: str
+
+
+@dataclasses.dataclass(frozen=True)
+class PingCommand:
+    pass
+
+
+Command = SendCommand | TypingCommand | ReadCommand | SyncCommand | PingCommand
+
+
+class FrameError(InvalidInput):
+    """A frame that cannot be understood; ``temp_id`` lets the client match it to a send."""
+
+    def __init__(self, code: str, message: str, temp_id: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.temp_id = temp_id
+
+
+def parse_frame(raw: str | bytes, max_bytes: int) -> Command:
+    """Check one client frame; raise ``FrameError`` saying what is wrong with it."""
+    if len(raw) > max_bytes:
+        raise FrameError(TooLarge.code, f"Frames are at most {max_bytes} bytes.")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise FrameError("invalid_json", "The frame is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise FrameError("invalid_frame", "A frame is a JSON object with a type.")
+    kind = data.get("type")
+    raw_temp_id = data.get("tempId")
+    temp_id: str = raw_temp_id if isinstance(raw_temp_id, str) else ""
+    if kind == "ping":
+        return PingCommand()
+    if kind == "message":
+        content = data.get("content")
+        if not isinstance(content, dict):
+            raise FrameError("invalid_input", "A message needs a content object.", temp_id)
+        return SendCommand(_text(data, "chatId", temp_id), temp_id, content)
+    if kind == "typing":
+        is_typing = data.get("isTyping")
+        if not isinstance(is_typing, bool):
+            raise FrameError("invalid_input", "isTyping must be true or false.")
+        return TypingCommand(_text(data, "chatId"), is_typing)
+    if kind == "read":
+        return ReadCommand(_text(data, "chatId"), _text(data, "messageId"))
+    if kind == "sync":
+        after = data.get("after", "")
+        if not isinstance(after, str):
+            raise FrameError("invalid_input", "after must be a message id.")
+        return SyncCommand(_text(data, "chatId"), after)
+    raise FrameError("unknown_type", f"Unknown frame type {str(kind)[:40]!r}.", temp_id)
+
+
+def _text(data: dict[str, Any], key: str, temp_id: str = "") -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        raise FrameError("invalid_input", f"{key} must be a non-empty string.", temp_id)
+    return value

@@ -1,0 +1,168 @@
+"""The WebSocket gateway at /ws: one socket per device, subscribed to its user's bus channel
+exactly as a browser tab's listener is."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from backend.api.frames import (
+    Command,
+    FrameError,
+    PingCommand,
+    ReadCommand,
+    SendCommand,
+    SyncCommand,
+    TypingCommand,
+    ack_frame,
+    error_frame,
+    event_frames,
+    message_frame,
+    parse_frame,
+)
+from backend.container import Services
+from backend.errors import ChatError
+from backend.events import MessageCreated, SessionEnded
+from backend.models import User
+from backend.services.accounts import hash_token
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+# Close codes (4000-4999 are the application's): the client should sign in again / not retry.
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN_ORIGIN = 4403
+# A socket remembers this many of its own acked message ids, to skip their echo on the bus.
+OWN_ECHOES = 256
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...]) -> bool:
+    """Browsers send Origin; pages from other sites must not ride a user's token. Clients that
+    are not browsers send none and are let through (the token is what authenticates them)."""
+    if not origin:
+        return True
+    if "*" in allowed or origin.rstrip("/") in allowed:
+        return True
+    return urlsplit(origin).netloc == (host or "")
+
+
+@router.websocket("/ws")
+async def socket(websocket: WebSocket, token: str = "") -> None:
+    services: Services = websocket.app.state.services()
+    settings = services.settings
+    if not origin_allowed(
+        websocket.headers.get("origin"), websocket.headers.get("host"), settings.allowed_origins
+    ):
+        await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)
+        return
+    try:
+        user = services.accounts.authenticate(token)
+    except ChatError:
+        await websocket.close(code=CLOSE_UNAUTHENTICATED)
+        return
+    await websocket.accept()
+    session = _Socket(websocket, services, user, hash_token(token))
+    await session.run()
+
+
+class _Socket:
+    def __init__(self, websocket: WebSocket, services: Services, user: User, token_hash: str):
+        self.ws = websocket
+        self.services = services
+        self.user = user
+        self.token_hash = token_hash
+        self.client_ip = websocket.client.host if websocket.client else ""
+        self.own_acks: deque[str] = deque(maxlen=OWN_ECHOES)
+        self.send_lock = asyncio.Lock()
+
+    async def run(self) -> None:
+        subscription = self.services.bus.subscribe(self.user.id)
+        pushing = asyncio.create_task(self._push(subscription))
+        try:
+            await self._read()
+        except WebSocketDisconnect:
+            pass
+        finally:
+            pushing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pushing
+            await subscription.close()
+
+    async def _send(self, frame: dict) -> None:
+        async with self.send_lock:
+            await self.ws.send_json(frame)
+
+    async def _push(self, subscription) -> None:
+        """Bus events for this user, as frames; a message received is a message delivered."""
+        receipts = self.services.receipts
+        async for event in subscription:
+            if isinstance(event, SessionEnded):
+                if event.token_hash == self.token_hash:
+                    await self.ws.close(code=CLOSE_UNAUTHENTICATED)
+                    return
+                continue
+            if isinstance(event, MessageCreated) and event.message.id in self.own_acks:
+                continue  # this socket sent it and already has the ack
+            try:
+                for frame in event_frames(event):
+                    await self._send(frame)
+                message = event.message if isinstance(event, MessageCreated) else None
+                if message is not None and message.sender_id != self.user.id:
+                    receipts.mark_delivered(self.user.id, message.chat_id, message.id)
+            except ChatError:
+                continue  # e.g. no longer a member by the time we got here
+            except Exception:
+                log.exception("pushing %s failed", event.type)
+                return
+
+    async def _read(self) -> None:
+        max_bytes = self.services.settings.max_frame_bytes
+        while True:
+            incoming = await self.ws.receive()
+            if incoming["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(incoming.get("code", 1000))
+            raw = (
+                incoming.get("text") if incoming.get("text") is not None else incoming.get("bytes")
+            )
+            try:
+                await self._handle(parse_frame(raw or "", max_bytes))
+            except FrameError as exc:
+                await self._send(error_frame(exc.code, exc.message, exc.temp_id))
+            except ChatError as exc:  # refused by a service: say why, keep the socket
+                await self._send(error_frame(exc.code, exc.message))
+
+    async def _handle(self, command: Command) -> None:
+        services, user_id = self.services, self.user.id
+        if isinstance(command, PingCommand):
+            await self._send({"type": "pong"})
+        elif isinstance(command, SendCommand):
+            try:
+                message = services.messaging.send_message(
+                    user_id, command.chat_id, command.content, command.temp_id, self.client_ip
+                )
+            except ChatError as exc:
+                await self._send(error_frame(exc.code, exc.message, command.temp_id))
+                return
+            self.own_acks.append(message.id)
+            await self._send(ack_frame(command.temp_id, message))
+        elif isinstance(command, TypingCommand):
+            services.typing.set_typing(user_id, command.chat_id, command.is_typing)
+        elif isinstance(command, ReadCommand):
+            services.receipts.mark_read(user_id, command.chat_id, command.message_id)
+        elif isinstance(command, SyncCommand):
+            page = services.messaging.list_messages_after(user_id, command.chat_id, command.after)
+            for message in page.messages:
+                await self._send(message_frame(message))
+            await self._send(
+                {
+                    "type": "sync_done",
+                    "chatId": command.chat_id,
+                    "hasMore": page.has_more,
+                    "nextCursor": page.next_cursor or None,
+                }
+            )

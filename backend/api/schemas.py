@@ -1,0 +1,138 @@
+"""Request and response bodies of the REST API, with the seed's camelCase keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from backend.models import ChatSummary, Message, MessageStatus, Receipts, User
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class ErrorBody(ApiModel):
+    code: str = Field(description="Stable machine-readable reason, e.g. not_found, rate_limited")
+    message: str = Field(description="What went wrong, in words a person can act on")
+
+
+class RegisterRequest(ApiModel):
+    username: str = Field(max_length=256)
+    display_name: str = Field(max_length=256)
+    password: str = Field(max_length=1024)
+
+
+class LoginRequest(ApiModel):
+    username: str = Field(max_length=256)
+    password: str = Field(max_length=1024)
+
+
+class UserOut(ApiModel):
+    id: str
+    username: str
+    display_name: str
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(id=user.id, username=user.username, display_name=user.display_name)
+
+
+class SessionOut(ApiModel):
+    token: str = Field(description="Send as `Authorization: Bearer <token>`, or `/ws?token=`")
+    user: UserOut
+
+
+class UpdateMeRequest(ApiModel):
+    display_name: str = Field(max_length=256)
+
+
+class UserList(ApiModel):
+    users: list[UserOut]
+
+
+class MessageOut(ApiModel):
+    message_id: str
+    chat_id: str
+    sender_id: str
+    content: dict[str, Any]
+    timestamp: datetime
+    temp_id: str | None = Field(None, description="Only on the sender's own messages")
+    status: MessageStatus | None = Field(None, description="Only on the sender's own messages")
+
+    @classmethod
+    def of(cls, message: Message, viewer_id: str, receipts: Receipts) -> MessageOut:
+        mine = message.sender_id == viewer_id
+        return cls(
+            message_id=message.id,
+            chat_id=message.chat_id,
+            sender_id=message.sender_id,
+            content=message.content,
+            timestamp=message.created_at,
+            temp_id=(message.temp_id or None) if mine else None,
+            status=receipts.status_of(message.id) if mine else None,
+        )
+
+
+class LastMessage(ApiModel):
+    message_id: str
+    sender_id: str
+    preview: str
+    timestamp: datetime | None
+
+
+class ChatOut(ApiModel):
+    chat_id: str
+    type: Literal["direct", "group"]
+    title: str
+    unread_count: int
+    last_message: LastMessage | None
+    last_activity: datetime
+    participants: list[UserOut] | None = None
+
+    @classmethod
+    def of(cls, summary: ChatSummary, participants: list[User] | None = None) -> ChatOut:
+        chat = summary.chat
+        return cls(
+            chat_id=chat.id,
+            type=chat.kind.value,
+            title=summary.title,
+            unread_count=summary.unread,
+            last_message=LastMessage(
+                message_id=chat.last_message_id,
+                sender_id=chat.last_sender_id,
+                preview=chat.last_preview,
+                timestamp=chat.last_activity_at,
+            )
+            if chat.last_message_id
+            else None,
+            last_activity=chat.last_activity_at or chat.created_at,
+            participants=[UserOut.of(u) for u in participants]
+            if participants is not None
+            else None,
+        )
+
+
+class ChatList(ApiModel):
+    chats: list[ChatOut]
+    next_cursor: str | None = None
+
+
+class CreateChatRequest(ApiModel):
+    participant_ids: list[str] = Field(min_length=1, max_length=256)
+    group_name: str | None = Field(None, max_length=256)
+
+
+class SendMessageRequest(ApiModel):
+    temp_id: str = Field("", max_length=64, description="Client id: a resend is stored once")
+    content: dict[str, Any] = Field(description='e.g. {"type": "text", "text": "Hello!"}')
+    reply_to: str | None = None
+
+
+class MessagePage(ApiModel):
+    messages: list[MessageOut]
+    next_cursor: str | None
+    has_more: bool
