@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from backend.api import errors, gateway, routes
@@ -39,4 +40,14 @@ def create_api(services: Callable[[], Services]) -> FastAPI:
     api.add_exception_handler(ChatError, errors.on_chat_error)
     api.add_exception_handler(RequestValidationError, errors.on_validation_error)
     api.add_exception_handler(HTTPException, errors.on_http_error)
+
+    @api.api_route(
+        "/api/{rest:path}",
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
+    def unknown_route(rest: str) -> JSONResponse:
+        """Anything else under /api is the API's 404 (JSON), never the web app's page."""
+        return errors.error_response(404, "not_found", "No such API route.")
+
     return api
