@@ -125,12 +125,17 @@ def person(new_page: Callable[[], Page]) -> Callable[[str], Person]:
 
 
 def start_chat(me: Person, other: Person) -> str:
+    return start_chat_with(me, other.username, other.display_name)
+
+
+def start_chat_with(me: Person, username: str, display_name: str) -> str:
+    """Find ``username`` in the new-chat dialog and open the chat; returns its id."""
     page = me.page
     page.get_by_test_id("new-chat-button").click()
-    page.get_by_test_id("new-chat-search").fill(other.username)
-    page.get_by_test_id(f"new-chat-result-{other.username}").click()
+    page.get_by_test_id("new-chat-search").fill(username)
+    page.get_by_test_id(f"new-chat-result-{username}").click()
     page.wait_for_url("**/chats/*")
-    expect(page.get_by_test_id("chat-header")).to_contain_text(other.display_name)
+    expect(page.get_by_test_id("chat-header")).to_contain_text(display_name)
     return page.url.rstrip("/").rsplit("/", 1)[1]
 
 
