@@ -98,8 +98,8 @@ class MessageStore(Protocol):
 class Subscription(Protocol):
     def __aiter__(self) -> AsyncIterator[Event]: ...
 
-    async def get(self, timeout: float) -> Event | None:
-        """The next event, or None if none came within ``timeout`` seconds."""
+    async def get(self, timeout: float | None) -> Event | None:
+        """The next event, or None if none came within ``timeout`` seconds (None: wait)."""
 
     async def close(self) -> None: ...
 

@@ -31,7 +31,12 @@ class _Subscription:
         while True:
             yield await self.queue.get()
 
-    async def get(self, timeout: float) -> Event | None:
+    async def get(self, timeout: float | None) -> Event | None:
+        if timeout is not None and timeout <= 0:
+            try:
+                return self.queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return None
         try:
             return await asyncio.wait_for(self.queue.get(), timeout)
         except TimeoutError:
