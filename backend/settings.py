@@ -68,6 +68,9 @@ class Settings:
             registrations_per_ip=int(
                 env.get("CHAT_REGISTRATIONS_PER_IP", defaults.registrations_per_ip)
             ),
+            login_failures_per_ip=int(
+                env.get("CHAT_LOGIN_FAILURES_PER_IP", defaults.login_failures_per_ip)
+            ),
             sends_per_user=int(env.get("CHAT_SENDS_PER_USER", defaults.sends_per_user)),
             sends_per_ip=int(env.get("CHAT_SENDS_PER_IP", defaults.sends_per_ip)),
             allowed_origins=tuple(

@@ -30,6 +30,7 @@ TEST_ENV = {
     "CHAT_PASSWORD_MEMORY_KIB": "64",
     # Every test user signs up and sends from 127.0.0.1, far faster than people do.
     "CHAT_REGISTRATIONS_PER_IP": "100000",
+    "CHAT_LOGIN_FAILURES_PER_IP": "100000",  # the fuzzer tries many wrong sign-ins
     "CHAT_SENDS_PER_USER": "1000000",
     "CHAT_SENDS_PER_IP": "1000000",
 }

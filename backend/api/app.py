@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
@@ -50,4 +51,21 @@ def create_api(services: Callable[[], Services]) -> FastAPI:
         """Anything else under /api is the API's 404 (JSON), never the web app's page."""
         return errors.error_response(404, "not_found", "No such API route.")
 
+    api.openapi = lambda: _without_validation_422(api)  # type: ignore[method-assign]
     return api
+
+
+def _without_validation_422(api: FastAPI) -> dict:
+    """FastAPI documents a 422 body for every route with input; this API answers bad input with
+    400 and its own error body (errors.on_validation_error), so say that instead."""
+    if api.openapi_schema is None:
+        schema = get_openapi(
+            title=api.title, version=api.version, description=api.description, routes=api.routes
+        )
+        for operation in (op for path in schema["paths"].values() for op in path.values()):
+            operation.get("responses", {}).pop("422", None)
+        schemas = schema.get("components", {}).get("schemas", {})
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        api.openapi_schema = schema
+    return api.openapi_schema

@@ -125,7 +125,8 @@ class FrameError(InvalidInput):
 
 def parse_frame(raw: str | bytes, max_bytes: int) -> Command:
     """Check one client frame; raise ``FrameError`` saying what is wrong with it."""
-    if len(raw) > max_bytes:
+    size = len(raw.encode("utf-8")) if isinstance(raw, str) else len(raw)
+    if size > max_bytes:
         raise FrameError(TooLarge.code, f"Frames are at most {max_bytes} bytes.")
     try:
         data = json.loads(raw)

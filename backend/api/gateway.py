@@ -40,6 +40,7 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 # A socket remembers this many of its own acked message ids, to skip their echo on the bus.
 OWN_ECHOES = 256
+SIGNED_OUT = "signed out"
 
 
 def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...]) -> bool:
@@ -82,23 +83,30 @@ class _Socket:
         self.send_lock = asyncio.Lock()
 
     async def run(self) -> None:
+        """Read frames and push events side by side until either ends; then clean up.
+
+        The close for a signed-out session is sent from here, once the read loop has stopped,
+        so it reaches the client under every ASGI server.
+        """
         subscription = self.services.bus.subscribe(self.user.id)
+        reading = asyncio.create_task(self._read())
         pushing = asyncio.create_task(self._push(subscription))
         try:
-            await self._read()
-        except WebSocketDisconnect:
-            pass
+            done, _ = await asyncio.wait({reading, pushing}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            pushing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pushing
+            for task in (reading, pushing):
+                task.cancel()
+            await asyncio.gather(reading, pushing, return_exceptions=True)
             await subscription.close()
+        if pushing in done and not pushing.cancelled() and pushing.result() == SIGNED_OUT:
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await self.ws.close(code=CLOSE_UNAUTHENTICATED)
 
     async def _send(self, frame: dict) -> None:
         async with self.send_lock:
             await self.ws.send_json(frame)
 
-    async def _push(self, subscription: Subscription) -> None:
+    async def _push(self, subscription: Subscription) -> str:
         """Bus events for this user, as frames; a message received is a message delivered.
 
         Delivery receipts are written when the queue runs dry, once per chat for everything
@@ -113,8 +121,7 @@ class _Socket:
                 continue
             if isinstance(event, SessionEnded):
                 if event.token_hash == self.token_hash:
-                    await self.ws.close(code=CLOSE_UNAUTHENTICATED)
-                    return
+                    return SIGNED_OUT
                 continue
             if isinstance(event, MessageCreated) and event.message.id in self.own_acks:
                 continue  # this socket sent it and already has the ack
@@ -123,7 +130,7 @@ class _Socket:
                     await self._send(frame)
             except Exception:
                 log.exception("pushing %s failed", event.type)
-                return
+                return "failed"
             if isinstance(event, MessageCreated) and event.message.sender_id != self.user.id:
                 chat_id = event.message.chat_id
                 delivered[chat_id] = max(delivered.get(chat_id, ""), event.message.id)
@@ -173,6 +180,8 @@ class _Socket:
             page = services.messaging.list_messages_after(user_id, command.chat_id, command.after)
             for message in page.messages:
                 await self._send(message_frame(message))
+            if page.messages:  # this device now holds them: the senders get two ticks
+                services.receipts.mark_delivered(user_id, command.chat_id, page.messages[-1].id)
             await self._send(
                 {
                     "type": "sync_done",
