@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -197,3 +198,23 @@ def refusal(url: str, **kwargs: Any) -> str:
             return "open"
     except InvalidStatus as refused:
         return f"http {refused.response.status_code}"
+
+
+API = "/api/v1"
+CAMEL = re.compile(r"^[a-z][a-zA-Z0-9]*$")
+NOT_MEMBER = {"code": "not_found", "message": "This chat doesn't exist or you are not in it."}
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict:
+    """An error answer: the status, JSON ``{code, message}`` and nothing else."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"code", "message"}, body
+    assert body["code"] == code, body
+    assert isinstance(body["message"], str) and body["message"].strip()
+    return body
+
+
+def register_raw(client: httpx.Client, **body: object) -> httpx.Response:
+    return client.post(f"{API}/auth/register", json=body)

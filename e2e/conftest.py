@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
@@ -61,6 +62,13 @@ def app_services(app_data_dir: Path, base_url: str) -> Services:
     """
     env = {**os.environ, **TEST_ENV, "CHAT_DATA_DIR": str(app_data_dir)}
     return build_services(Settings.from_env(env))
+
+
+@pytest.fixture(scope="module")
+def client(base_url: str) -> Iterator[httpx.Client]:
+    """An HTTP client for the API of the running app."""
+    with httpx.Client(base_url=base_url, timeout=15) as http:
+        yield http
 
 
 @pytest.fixture(scope="session")

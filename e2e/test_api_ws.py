@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 
-import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
 from e2e.api_helpers import (
+    API,
     Account,
     Frame,
     frames_within,
@@ -28,16 +27,12 @@ from e2e.api_helpers import (
     wait_for,
     ws_url,
 )
+from e2e.api_helpers import (
+    NOT_MEMBER as NOT_MEMBER_BODY,
+)
 
-API = "/api/v1"
 QUIET = 0.5  # how long "nothing else arrives" is watched for
-NOT_MEMBER = "This chat doesn't exist or you are not in it."
-
-
-@pytest.fixture(scope="module")
-def client(base_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base_url, timeout=15) as c:
-        yield c
+NOT_MEMBER = NOT_MEMBER_BODY["message"]
 
 
 @pytest.fixture
