@@ -39,6 +39,9 @@ class Settings:
     # app's own origin; "*" allows any (for native clients behind a gateway that checks).
     allowed_origins: tuple[str, ...] = ()
     max_frame_bytes: int = 128 * 1024
+    # How long a quiet tab or socket goes without its session being checked again (expiry, or
+    # revocation by another process); sign-out in this process acts at once through the bus.
+    session_recheck_seconds: float = 60.0
 
     @property
     def resolved_database_url(self) -> str:
@@ -70,6 +73,9 @@ class Settings:
             ),
             login_failures_per_ip=int(
                 env.get("CHAT_LOGIN_FAILURES_PER_IP", defaults.login_failures_per_ip)
+            ),
+            session_recheck_seconds=float(
+                env.get("CHAT_SESSION_RECHECK_SECONDS", defaults.session_recheck_seconds)
             ),
             sends_per_user=int(env.get("CHAT_SENDS_PER_USER", defaults.sends_per_user)),
             sends_per_ip=int(env.get("CHAT_SENDS_PER_IP", defaults.sends_per_ip)),

@@ -31,6 +31,8 @@ TEST_ENV = {
     # Every test user signs up and sends from 127.0.0.1, far faster than people do.
     "CHAT_REGISTRATIONS_PER_IP": "100000",
     "CHAT_LOGIN_FAILURES_PER_IP": "100000",  # the fuzzer tries many wrong sign-ins
+    # Sessions revoked behind the app's back are noticed within seconds, not a minute.
+    "CHAT_SESSION_RECHECK_SECONDS": "3",
     "CHAT_SENDS_PER_USER": "1000000",
     "CHAT_SENDS_PER_IP": "1000000",
 }

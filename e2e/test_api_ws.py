@@ -479,3 +479,17 @@ def test_a_signed_out_token_cannot_open_a_new_socket(client, base_url):
     assert client.post(f"{API}/auth/logout", headers=account.headers).status_code == 204
     assert refusal(ws_url(base_url, account.token)) in {"http 403", "close 4401"}
     assert refusal(ws_url(base_url, other_session)) == "open"
+
+
+def test_a_socket_whose_session_ends_elsewhere_is_closed_by_the_periodic_check(
+    client, base_url, app_services
+):
+    account = register(client, "expiring")
+    with socket(base_url, account.token) as ws:
+        # Revoked by another process (as an expiry would be): no bus event reaches the app,
+        # only the quiet-socket re-check can notice (every 3 s under the test settings).
+        app_services.accounts.logout(account.token)
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                ws.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401

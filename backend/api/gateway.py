@@ -68,16 +68,17 @@ async def socket(websocket: WebSocket, token: str = "") -> None:
         await websocket.close(code=CLOSE_UNAUTHENTICATED)
         return
     await websocket.accept()
-    session = _Socket(websocket, services, user, hash_token(token))
+    session = _Socket(websocket, services, user, token)
     await session.run()
 
 
 class _Socket:
-    def __init__(self, websocket: WebSocket, services: Services, user: User, token_hash: str):
+    def __init__(self, websocket: WebSocket, services: Services, user: User, token: str):
         self.ws = websocket
         self.services = services
         self.user = user
-        self.token_hash = token_hash
+        self.token = token  # kept to re-check the session; never logged
+        self.token_hash = hash_token(token)
         self.client_ip = websocket.client.host if websocket.client else ""
         self.own_acks: deque[str] = deque(maxlen=OWN_ECHOES)
         self.send_lock = asyncio.Lock()
@@ -113,11 +114,18 @@ class _Socket:
         pushed since: one write under load instead of one per message, and at once when quiet.
         """
         delivered: dict[str, str] = {}  # chat id -> newest message pushed to this device
+        recheck = self.services.settings.session_recheck_seconds
         while True:
-            event = await subscription.get(timeout=0 if delivered else None)
-            if event is None:
+            event = await subscription.get(timeout=0 if delivered else recheck)
+            if event is None and delivered:
                 self._mark_delivered(delivered)
                 delivered = {}
+                continue
+            if event is None:  # quiet for a while: has the session expired meanwhile?
+                try:
+                    self.services.accounts.authenticate(self.token)
+                except ChatError:
+                    return SIGNED_OUT
                 continue
             if isinstance(event, SessionEnded):
                 if event.token_hash == self.token_hash:

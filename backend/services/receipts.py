@@ -61,12 +61,14 @@ class ReceiptService:
         )
         if moved is None:
             return
-        before = Receipts.of(members)
-        after = Receipts.of([moved if m.user_id == user_id else m for m in members])
-        if only_if_aggregate_moves and after == before:
+        # Read the members again: other members' watermarks may have moved meanwhile (API
+        # requests run in threads), and the aggregate announced must include their moves.
+        current = self._chat_store.list_members(chat_id)
+        after = Receipts.of(current)
+        if only_if_aggregate_moves and after == Receipts.of(members):
             return
         self._bus.publish(
-            [m.user_id for m in members],
+            [m.user_id for m in current],
             ReceiptsChanged(
                 chat_id=chat_id,
                 user_id=user_id,

@@ -22,9 +22,6 @@ log = logging.getLogger(__name__)
 # One listener per tab (client token). Reflex cancels a page's background work when the page
 # loads again or the socket drops; this registry makes "one per tab" hold whatever Reflex does.
 _listeners: dict[str, asyncio.Task[None]] = {}
-# How long a tab may listen without its session being checked again (expiry, revocation by
-# another process); sign-out is announced on the bus and acts at once.
-SESSION_RECHECK_SECONDS = 60.0
 
 
 def chat_id_from_path(path: str) -> str:
@@ -68,7 +65,7 @@ class LiveState(rx.State):
             # This device now holds everything sent while it was away: two ticks for senders.
             svc.receipts.mark_all_delivered(user_id)
             while True:
-                event = await subscription.get(timeout=SESSION_RECHECK_SECONDS)
+                event = await subscription.get(timeout=svc.settings.session_recheck_seconds)
                 if event is None:  # quiet for a while: is the session still good?
                     async with self:
                         if not (await self.get_state(SessionState))._verified_user_id():
