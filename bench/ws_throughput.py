@@ -173,7 +173,7 @@ async def idle_memory(base: str, root_pid: int, sockets: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument("--clients", type=int, nargs="*", default=[10, 100, 1000])
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--in-flight", type=int, default=4)
     parser.add_argument("--idle", type=int, nargs="*", default=[1000, 5000])
