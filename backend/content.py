@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from backend.errors import InvalidInput, TooLarge
+from backend.unicode import require_encodable
 
 PREVIEW_CHARS = 120
 
@@ -27,7 +28,7 @@ def validate_content(content: object, max_bytes: int) -> dict[str, Any]:
     text = content.get("text")
     if not isinstance(text, str):
         raise InvalidInput("A text message needs text.")
-    text = text.strip()  # as WhatsApp does: blank lines around a message are noise
+    text = require_encodable(text, "The message").strip()  # blank lines around it are noise
     if not text:
         raise InvalidInput("You can't send an empty message.")
     size = len(text.encode("utf-8"))

@@ -85,6 +85,9 @@ class MessageStore(Protocol):
         Returns the stored message and whether it is new.
         """
 
+    def find_sent(self, chat_id: str, sender_id: str, temp_id: str) -> Message | None:
+        """The message this sender already stored in this chat under ``temp_id``, if any."""
+
     def list_before(self, chat_id: str, before: str, limit: int) -> list[Message]:
         """Up to ``limit`` messages older than ``before`` ("" = newest), newest first."""
 

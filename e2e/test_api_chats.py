@@ -498,3 +498,16 @@ def test_openapi_does_not_promise_a_422_the_api_never_sends(client, openapi):
         if "422" in op["responses"]
     ]
     assert promised == []
+
+
+def test_text_that_is_not_valid_unicode_is_bad_input_not_a_crash(client):
+    alice, bob = register(client, "surrogate"), register(client, "surrogateb")
+    chat_id = open_chat(client, alice, bob)
+    body = '{"tempId": "s-1", "content": {"type": "text", "text": "\\ud800"}}'
+    response = client.post(
+        f"{API}/chats/{chat_id}/messages",
+        content=body,
+        headers={**alice.headers, "content-type": "application/json"},
+    )
+    assert_error(response, 400, "invalid_input")
+    assert history(client, alice, chat_id) == []

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from backend.errors import InvalidInput, TooLarge
 from backend.events import ChatChanged, ChatEvent, MessageCreated, ReceiptsChanged, TypingChanged
 from backend.models import Message
+
+MAX_ID_CHARS = 64
+
+
+def timestamp(moment: datetime) -> str:
+    """UTC in ISO 8601 with a Z, as the REST bodies write it."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def message_frame(message: Message) -> dict[str, Any]:
@@ -19,7 +27,7 @@ def message_frame(message: Message) -> dict[str, Any]:
         "chatId": message.chat_id,
         "senderId": message.sender_id,
         "content": message.content,
-        "timestamp": message.created_at.isoformat(),
+        "timestamp": timestamp(message.created_at),
     }
     return frame
 
@@ -31,7 +39,7 @@ def ack_frame(temp_id: str, message: Message) -> dict[str, Any]:
         "messageId": message.id,
         "chatId": message.chat_id,
         "status": "sent",
-        "timestamp": message.created_at.isoformat(),
+        "timestamp": timestamp(message.created_at),
     }
 
 
@@ -130,7 +138,7 @@ def parse_frame(raw: str | bytes, max_bytes: int) -> Command:
         raise FrameError(TooLarge.code, f"Frames are at most {max_bytes} bytes.")
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nesting too deep is not JSON to us
         raise FrameError("invalid_json", "The frame is not valid JSON.") from None
     if not isinstance(data, dict):
         raise FrameError("invalid_frame", "A frame is a JSON object with a type.")
@@ -161,6 +169,6 @@ def parse_frame(raw: str | bytes, max_bytes: int) -> Command:
 
 def _text(data: dict[str, Any], key: str, temp_id: str = "") -> str:
     value = data.get(key)
-    if not isinstance(value, str) or not value:
-        raise FrameError("invalid_input", f"{key} must be a non-empty string.", temp_id)
+    if not isinstance(value, str) or not value or len(value) > MAX_ID_CHARS:
+        raise FrameError("invalid_input", f"{key} must be a non-empty id.", temp_id)
     return value

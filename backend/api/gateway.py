@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from urllib.parse import urlsplit
 
@@ -55,21 +56,31 @@ def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...
 
 @router.websocket("/ws")
 async def socket(websocket: WebSocket, token: str = "") -> None:
+    """The token comes as ``?token=`` (browsers cannot set headers on a WebSocket) or as
+    ``Authorization: Bearer``. A refused socket is accepted and closed at once with a code that
+    says why (4401 sign in again, 4403 origin not allowed): a refused handshake would only
+    say 403."""
     services: Services = websocket.app.state.services()
     settings = services.settings
+    scheme, _, credentials = websocket.headers.get("authorization", "").partition(" ")
+    token = token or (credentials if scheme.lower() == "bearer" else "")
     if not origin_allowed(
         websocket.headers.get("origin"), websocket.headers.get("host"), settings.allowed_origins
     ):
-        await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)
+        await _refuse(websocket, CLOSE_FORBIDDEN_ORIGIN)
         return
     try:
         user = services.accounts.authenticate(token)
     except ChatError:
-        await websocket.close(code=CLOSE_UNAUTHENTICATED)
+        await _refuse(websocket, CLOSE_UNAUTHENTICATED)
         return
     await websocket.accept()
-    session = _Socket(websocket, services, user, token)
-    await session.run()
+    await _Socket(websocket, services, user, token).run()
+
+
+async def _refuse(websocket: WebSocket, code: int) -> None:
+    await websocket.accept()
+    await websocket.close(code=code)
 
 
 class _Socket:
@@ -79,6 +90,7 @@ class _Socket:
         self.user = user
         self.token = token  # kept to re-check the session; never logged
         self.token_hash = hash_token(token)
+        self.checked_at = time.monotonic()
         self.client_ip = websocket.client.host if websocket.client else ""
         self.own_acks: deque[str] = deque(maxlen=OWN_ECHOES)
         self.send_lock = asyncio.Lock()
@@ -99,7 +111,17 @@ class _Socket:
                 task.cancel()
             await asyncio.gather(reading, pushing, return_exceptions=True)
             await subscription.close()
-        if pushing in done and not pushing.cancelled() and pushing.result() == SIGNED_OUT:
+        outcomes = set()
+        for task in done:
+            if task.cancelled():
+                continue
+            if isinstance(task.exception(), WebSocketDisconnect):
+                continue  # the client went away: nothing to report
+            if task.exception() is not None:
+                log.error("socket task failed", exc_info=task.exception())
+            else:
+                outcomes.add(task.result())
+        if SIGNED_OUT in outcomes:
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                 await self.ws.close(code=CLOSE_UNAUTHENTICATED)
 
@@ -122,9 +144,7 @@ class _Socket:
                 delivered = {}
                 continue
             if event is None:  # quiet for a while: has the session expired meanwhile?
-                try:
-                    self.services.accounts.authenticate(self.token)
-                except ChatError:
+                if not self._session_still_good():
                     return SIGNED_OUT
                 continue
             if isinstance(event, SessionEnded):
@@ -136,6 +156,8 @@ class _Socket:
             try:
                 for frame in event_frames(event):
                     await self._send(frame)
+            except (WebSocketDisconnect, RuntimeError):
+                return "gone"  # the client left while we were writing to it
             except Exception:
                 log.exception("pushing %s failed", event.type)
                 return "failed"
@@ -150,7 +172,7 @@ class _Socket:
             except ChatError:
                 continue  # e.g. no longer a member by the time we got here
 
-    async def _read(self) -> None:
+    async def _read(self) -> str:
         max_bytes = self.services.settings.max_frame_bytes
         while True:
             incoming = await self.ws.receive()
@@ -160,11 +182,31 @@ class _Socket:
                 incoming.get("text") if incoming.get("text") is not None else incoming.get("bytes")
             )
             try:
-                await self._handle(parse_frame(raw or "", max_bytes))
+                command = parse_frame(raw or "", max_bytes)
+                if not isinstance(command, PingCommand) and not self._session_still_good():
+                    return SIGNED_OUT
+                await self._handle(command)
             except FrameError as exc:
                 await self._send(error_frame(exc.code, exc.message, exc.temp_id))
             except ChatError as exc:  # refused by a service: say why, keep the socket
                 await self._send(error_frame(exc.code, exc.message))
+            except WebSocketDisconnect:
+                raise
+            except Exception:  # a bug must cost one frame, not the connection
+                log.exception("handling a frame failed")
+                await self._send(error_frame("internal", "Something went wrong. Try again."))
+
+    def _session_still_good(self) -> bool:
+        """Re-check the session at most every ``session_recheck_seconds`` (busy sockets too)."""
+        now = time.monotonic()
+        if now - self.checked_at < self.services.settings.session_recheck_seconds:
+            return True
+        try:
+            self.services.accounts.authenticate(self.token)
+        except ChatError:
+            return False
+        self.checked_at = now
+        return True
 
     async def _handle(self, command: Command) -> None:
         services, user_id = self.services, self.user.id

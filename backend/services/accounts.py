@@ -16,6 +16,7 @@ from backend.ids import new_id
 from backend.models import User
 from backend.ports import Bus, Clock, RateLimiter, SessionStore, UserStore
 from backend.settings import Settings
+from backend.unicode import require_encodable
 
 USERNAME_RE = re.compile(r"^[a-z0-9_.]{3,32}$")
 MIN_PASSWORD = 8
@@ -75,6 +76,8 @@ class AccountService:
             InvalidInput: a field breaks its rule (the message says which and why).
             Conflict: the username is taken; nothing is created.
         """
+        for value in (username, display_name, password):
+            require_encodable(value, "Your entry")
         settings = self._settings
         key = f"register:ip:{client_ip}"
         wait = self._limiter.retry_after(
@@ -110,6 +113,8 @@ class AccountService:
             RateLimited: too many recent failures for this username or IP.
             Unauthenticated: wrong username or password (deliberately not saying which).
         """
+        require_encodable(username, "The username")
+        require_encodable(password, "The password")
         username = normalize_username(username)
         settings = self._settings
         keys = {f"login:ip:{client_ip}": settings.login_failures_per_ip}
@@ -162,7 +167,7 @@ class AccountService:
 
     def rename(self, user_id: str, display_name: str) -> User:
         """Change the caller's display name (same rules as at sign-up)."""
-        name = _clean_name(display_name)
+        name = _clean_name(require_encodable(display_name, "The name"))
         if not name:
             raise InvalidInput("Please enter your name.", field="display_name")
         if len(name) > MAX_DISPLAY_NAME:
@@ -181,6 +186,7 @@ class AccountService:
 
     def search_users(self, viewer_id: str, query: str) -> list[User]:
         """People to start a chat with: username prefix or display-name match, never oneself."""
+        require_encodable(query, "The search")
         # Names are stored in NFC; a decomposed "é" typed by some keyboards must still match.
         query = unicodedata.normalize("NFC", " ".join(query.split()))[:MAX_DISPLAY_NAME]
         if not query:

@@ -55,9 +55,16 @@ class MessagingService:
         """
         if not isinstance(temp_id, str) or len(temp_id) > MAX_TEMP_ID:
             raise InvalidInput("The client message id is malformed.")
-        self._check_send_rate(user_id, client_ip)
         _, members = self._chats.access_chat_members(user_id, chat_id)
         clean = validate_content(content, self._settings.max_message_bytes)
+        try:
+            self._check_send_rate(user_id, client_ip)
+        except RateLimited:
+            # A resend after a lost ack is not a new message: answer it, don't refuse it.
+            stored = self._messages.find_sent(chat_id, user_id, temp_id) if temp_id else None
+            if stored is None:
+                raise
+            return stored
         message, _ = self._messages.add_message(
             Message(
                 id="",

@@ -219,7 +219,7 @@ def test_a_new_message_is_one_message_frame_without_the_senders_temp_id():
             "chatId": CHAT,
             "senderId": ALICE,
             "content": {"type": "text", "text": "Hello"},
-            "timestamp": "2026-01-02T03:04:05.678901+00:00",
+            "timestamp": "2026-01-02T03:04:05.678901Z",  # as REST bodies write it
         }
     ]
     assert frames == [message_frame(a_message())]
@@ -282,7 +282,7 @@ def test_an_ack_names_the_temp_id_and_the_stored_message():
         "messageId": M1,
         "chatId": CHAT,
         "status": "sent",
-        "timestamp": "2026-01-02T03:04:05.678901+00:00",
+        "timestamp": "2026-01-02T03:04:05.678901Z",  # as REST bodies write it
     }
 
 

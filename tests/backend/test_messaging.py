@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 from typing import Any
 
 import pytest
 
-from backend.container import Services
+from backend.container import Services, build_services
 from backend.content import text_content
-from backend.errors import InvalidInput, NotFound, TooLarge
+from backend.errors import InvalidInput, NotFound, RateLimited, TooLarge
 from backend.ids import is_uuid
 from backend.models import Chat, Message
 from backend.settings import Settings
@@ -383,3 +384,23 @@ def test_ids_commit_in_the_order_they_are_made_even_from_many_threads(
     assert seen_gaps == []
     stored = services.messaging.list_messages(bob.id, chat.id, limit=100)
     assert len(stored.messages) == 100 and stored.has_more
+
+
+def test_sends_are_limited_per_user_but_a_resend_of_a_stored_message_is_free(
+    services: Services, settings: Settings, clock: FakeClock, alice: Person, chat: Chat
+) -> None:
+    # A second set of services on the same database, with a tight limit.
+    messaging = build_services(dataclasses.replace(settings, sends_per_user=3), clock).messaging
+    sent = [
+        messaging.send_message(alice.id, chat.id, text_content(f"m{i}"), f"t{i}") for i in range(3)
+    ]
+    with pytest.raises(RateLimited) as refused:
+        messaging.send_message(alice.id, chat.id, text_content("one too many"), "t3")
+    assert refused.value.retry_after > 0
+    # the ack of t2 was lost and the client resends it: same message, no refusal
+    assert messaging.send_message(alice.id, chat.id, text_content("m2"), "t2").id == sent[2].id
+    # a refused or invalid send costs nothing, and the window slides
+    with pytest.raises(InvalidInput):
+        messaging.send_message(alice.id, chat.id, text_content("   "), "t4")
+    clock.advance(minutes=1, seconds=1)
+    messaging.send_message(alice.id, chat.id, text_content("later"), "t5")

@@ -52,16 +52,21 @@ class SqlMessageStore:
                 return message, True
             except sa.exc.IntegrityError:
                 db.rollback()
-            existing = db.exec(
+        existing = self.find_sent(message.chat_id, message.sender_id, message.temp_id)
+        if existing is None:  # the conflict was something else: let it surface
+            raise RuntimeError("message insert conflicted without a duplicate temp id")
+        return existing, False
+
+    def find_sent(self, chat_id: str, sender_id: str, temp_id: str) -> Message | None:
+        with DbSession(self._engine) as db:
+            row = db.exec(
                 select(MessageRow).where(
-                    MessageRow.chat_id == message.chat_id,
-                    MessageRow.sender_id == message.sender_id,
-                    MessageRow.temp_id == message.temp_id,
+                    MessageRow.chat_id == chat_id,
+                    MessageRow.sender_id == sender_id,
+                    MessageRow.temp_id == temp_id,
                 )
             ).first()
-            if existing is None:  # the conflict was something else: let it surface
-                raise RuntimeError("message insert conflicted without a duplicate temp id")
-            return _message(existing), False
+            return _message(row) if row else None
 
     def list_before(self, chat_id: str, before: str, limit: int) -> list[Message]:
         query = select(MessageRow).where(MessageRow.chat_id == chat_id)
