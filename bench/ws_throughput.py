@@ -75,6 +75,7 @@ async def throughput(base: str, clients: int, seconds: float, in_flight: int) ->
     sent_at: dict[str, float] = {}
     latencies: list[float] = []
     delivered = 0
+    refused = 0  # sends answered with an error frame (should stay 0)
     stop = asyncio.Event()
 
     async def receiver(token: str, ready: asyncio.Event) -> None:
@@ -94,8 +95,12 @@ async def throughput(base: str, clients: int, seconds: float, in_flight: int) ->
             acked = asyncio.Queue[None]()
 
             async def read_acks() -> None:
+                nonlocal refused
                 async for raw in ws:
-                    if json.loads(raw)["type"] in ("message_ack", "error"):
+                    kind = json.loads(raw)["type"]
+                    if kind == "error":
+                        refused += 1
+                    if kind in ("message_ack", "error"):
                         acked.put_nowait(None)
 
             reader = asyncio.create_task(read_acks())
@@ -144,6 +149,7 @@ async def throughput(base: str, clients: int, seconds: float, in_flight: int) ->
         "p50": percentile(measured, 50),
         "p99": percentile(measured, 99),
         "n": counted,
+        "refused": refused,
     }
 
 
@@ -184,6 +190,8 @@ def main() -> None:
             print(asyncio.run(throughput(args.base, clients, args.seconds, args.in_flight)))
         return
     os.environ.update(TEST_ENV)
+    # The product's default: idle sockets re-check their session once a minute, not every 3 s.
+    os.environ["CHAT_SESSION_RECHECK_SECONDS"] = "60"
     data_dir = Path(tempfile.mkdtemp(prefix="bench-ws-"))
     with running_app(data_dir, data_dir / "app.log") as base:
         root_pid = next(
@@ -201,7 +209,8 @@ def main() -> None:
             r = asyncio.run(throughput(base, clients, args.seconds, args.in_flight))
             print(
                 f"K={r['clients']:<5} delivered {r['rate']:8.0f} msg/s   "
-                f"latency p50 {r['p50']:7.1f} ms   p99 {r['p99']:7.1f} ms   (n={r['n']})"
+                f"latency p50 {r['p50']:7.1f} ms   p99 {r['p99']:7.1f} ms   "
+                f"(n={r['n']}, refused={r['refused']})"
             )
         for sockets in args.idle:
             per = asyncio.run(idle_memory(base, root_pid, sockets))
