@@ -98,11 +98,20 @@ class MessageStore(Protocol):
         """For each chat, how many messages newer than the given id others sent."""
 
 
+class SubscriptionLagged(Exception):
+    """The subscriber fell so far behind that events were dropped: read state afresh from
+    storage (the web tab reloads; an API socket is closed so its client resyncs)."""
+
+
 class Subscription(Protocol):
     def __aiter__(self) -> AsyncIterator[Event]: ...
 
     async def get(self, timeout: float | None) -> Event | None:
-        """The next event, or None if none came within ``timeout`` seconds (None: wait)."""
+        """The next event, or None if none came within ``timeout`` seconds (None: wait).
+
+        Raises:
+            SubscriptionLagged: once, after events were dropped; later calls go on normally.
+        """
 
     async def close(self) -> None: ...
 

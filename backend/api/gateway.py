@@ -30,7 +30,7 @@ from backend.container import Services
 from backend.errors import ChatError
 from backend.events import MessageCreated, SessionEnded
 from backend.models import User
-from backend.ports import Subscription
+from backend.ports import Subscription, SubscriptionLagged
 from backend.services.accounts import hash_token
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,8 @@ CLOSE_FORBIDDEN_ORIGIN = 4403
 # A socket remembers this many of its own acked message ids, to skip their echo on the bus.
 OWN_ECHOES = 256
 SIGNED_OUT = "signed out"
+LAGGED = "lagged"
+CLOSE_TRY_AGAIN = 1013  # RFC 6455 "try again later": reconnect, then sync what was missed
 
 
 def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...]) -> bool:
@@ -121,9 +123,16 @@ class _Socket:
                 log.error("socket task failed", exc_info=task.exception())
             else:
                 outcomes.add(task.result())
-        if SIGNED_OUT in outcomes:
+        close_code = (
+            CLOSE_UNAUTHENTICATED
+            if SIGNED_OUT in outcomes
+            else CLOSE_TRY_AGAIN
+            if LAGGED in outcomes
+            else None
+        )
+        if close_code is not None:
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-                await self.ws.close(code=CLOSE_UNAUTHENTICATED)
+                await self.ws.close(code=close_code)
 
     async def _send(self, frame: dict) -> None:
         async with self.send_lock:
@@ -138,7 +147,10 @@ class _Socket:
         delivered: dict[str, str] = {}  # chat id -> newest message pushed to this device
         recheck = self.services.settings.session_recheck_seconds
         while True:
-            event = await subscription.get(timeout=0 if delivered else recheck)
+            try:
+                event = await subscription.get(timeout=0 if delivered else recheck)
+            except SubscriptionLagged:
+                return LAGGED  # the client stopped reading; it reconnects and syncs
             if event is None and delivered:
                 self._mark_delivered(delivered)
                 delivered = {}

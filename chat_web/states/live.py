@@ -11,6 +11,7 @@ import logging
 import reflex as rx
 
 from backend.events import ChatEvent, MessageCreated, ReceiptsChanged, SessionEnded, TypingChanged
+from backend.ports import SubscriptionLagged
 from backend.services.accounts import hash_token
 from chat_web.services import services
 from chat_web.states.chat_list import ChatListState
@@ -65,7 +66,15 @@ class LiveState(rx.State):
             # This device now holds everything sent while it was away: two ticks for senders.
             svc.receipts.mark_all_delivered(user_id)
             while True:
-                event = await subscription.get(timeout=svc.settings.session_recheck_seconds)
+                try:
+                    event = await subscription.get(timeout=svc.settings.session_recheck_seconds)
+                except SubscriptionLagged:  # events were dropped: show storage's truth again
+                    async with self:
+                        await (await self.get_state(ChatListState))._reload()
+                        conversation = await self.get_state(ConversationState)
+                        if conversation.chat_id:
+                            await conversation._open(conversation.chat_id)
+                    continue
                 if event is None:  # quiet for a while: is the session still good?
                     async with self:
                         if not (await self.get_state(SessionState))._verified_user_id():

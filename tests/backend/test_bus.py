@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from backend.adapters.memory.bus import MAX_BACKLOG
 from backend.container import Services
 from backend.content import text_content
 from backend.events import (
@@ -19,6 +20,7 @@ from backend.events import (
     event_to_dict,
 )
 from backend.models import Chat, Receipts
+from backend.ports import SubscriptionLagged
 from tests.backend.helpers import Person, drain, next_event
 
 
@@ -252,3 +254,20 @@ def test_an_unknown_event_type_is_refused() -> None:
         event_from_dict({"type": "chat.deleted", "chat_id": "x"})
     with pytest.raises(ValueError):
         event_from_dict({"chat_id": "x"})
+
+
+async def test_a_subscriber_that_stops_reading_is_told_to_resync_not_grown_forever(
+    services: Services, alice: Person, bob: Person, chat: Chat
+) -> None:
+    sub = services.bus.subscribe(bob.id)
+    try:
+        for i in range(MAX_BACKLOG + 5):
+            services.bus.publish([bob.id], ChatChanged(chat_id=f"c{i}"))
+        assert sub.queue.qsize() == 0  # the backlog was dropped, not kept
+        with pytest.raises(SubscriptionLagged):
+            await sub.get(timeout=1)
+        # after the resync signal, events flow again
+        services.bus.publish([bob.id], ChatChanged(chat_id=chat.id))
+        assert await sub.get(timeout=1) == ChatChanged(chat_id=chat.id)
+    finally:
+        await sub.close()

@@ -8,6 +8,11 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
 
 from backend.events import Event
+from backend.ports import SubscriptionLagged
+
+# Events one subscription may hold unread. A consumer further behind than this (a client that
+# stopped reading) loses its backlog and is told to resync, instead of growing without bound.
+MAX_BACKLOG = 1000
 
 
 class _Subscription:
@@ -15,7 +20,8 @@ class _Subscription:
         self._bus = bus
         self.user_id = user_id
         self.loop = asyncio.get_running_loop()
-        self.queue: asyncio.Queue[Event] = asyncio.Queue()
+        self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=MAX_BACKLOG)
+        self.lagged = False
 
     def deliver(self, event: Event) -> None:
         try:
@@ -23,15 +29,30 @@ class _Subscription:
         except RuntimeError:
             running = None
         if running is self.loop:
-            self.queue.put_nowait(event)
+            self._put(event)
         elif not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(self.queue.put_nowait, event)
+            self.loop.call_soon_threadsafe(self._put, event)
+
+    def _put(self, event: Event) -> None:
+        if self.lagged:
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.lagged = True
+            while not self.queue.empty():
+                self.queue.get_nowait()
 
     async def __aiter__(self) -> AsyncIterator[Event]:
         while True:
-            yield await self.queue.get()
+            event = await self.get(None)
+            if event is not None:
+                yield event
 
     async def get(self, timeout: float | None) -> Event | None:
+        if self.lagged:
+            self.lagged = False
+            raise SubscriptionLagged(self.user_id)
         if timeout is not None and timeout <= 0:
             try:
                 return self.queue.get_nowait()
