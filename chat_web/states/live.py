@@ -56,13 +56,7 @@ class LiveState(rx.State):
         subscription = svc.bus.subscribe(user_id)
         try:
             async with self:
-                await (await self.get_state(ChatListState))._reload()
-                conversation = await self.get_state(ConversationState)
-                chat_id = chat_id_from_path(path)
-                if chat_id:
-                    await conversation._open(chat_id)
-                else:
-                    conversation._close()
+                await self._show_storage(chat_id_from_path(path))
             # This device now holds everything sent while it was away: two ticks for senders.
             svc.receipts.mark_all_delivered(user_id)
             while True:
@@ -70,10 +64,8 @@ class LiveState(rx.State):
                     event = await subscription.get(timeout=svc.settings.session_recheck_seconds)
                 except SubscriptionLagged:  # events were dropped: show storage's truth again
                     async with self:
-                        await (await self.get_state(ChatListState))._reload()
-                        conversation = await self.get_state(ConversationState)
-                        if conversation.chat_id:
-                            await conversation._open(conversation.chat_id)
+                        chat_id = (await self.get_state(ConversationState)).chat_id
+                        await self._show_storage(chat_id)
                     continue
                 if event is None:  # quiet for a while: is the session still good?
                     async with self:
@@ -92,6 +84,15 @@ class LiveState(rx.State):
             if _listeners.get(token) is current:
                 del _listeners[token]
         return rx.redirect("/login", replace=True)
+
+    async def _show_storage(self, chat_id: str) -> None:
+        """The chat list and the open chat (if any) as storage has them now."""
+        await (await self.get_state(ChatListState))._reload()
+        conversation = await self.get_state(ConversationState)
+        if chat_id:
+            await conversation._open(chat_id)
+        else:
+            conversation._close()
 
     async def _apply(self, user_id: str, event: ChatEvent) -> None:
         """Apply one event: first what the user sees, then the bookkeeping it causes.
