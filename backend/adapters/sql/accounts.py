@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session as DbSession
@@ -13,8 +14,11 @@ from backend.adapters.sql.tables import SessionRow, UserRow
 from backend.errors import Conflict
 from backend.models import Session, User
 
+USERS: sa.Table = UserRow.__table__  # type: ignore[attr-defined]
+SESSIONS: sa.Table = SessionRow.__table__  # type: ignore[attr-defined]
 
-def _user(row: UserRow) -> User:
+
+def _user(row: Any) -> User:
     return User(
         id=row.id, username=row.username, display_name=row.display_name, created_at=row.created_at
     )
@@ -48,9 +52,9 @@ class SqlUserStore:
         ids = list(set(user_ids))
         if not ids:
             return {}
-        with DbSession(self._engine) as db:
-            rows = db.exec(select(UserRow).where(col(UserRow.id).in_(ids))).all()
-            return {row.id: _user(row) for row in rows}
+        with self._engine.connect() as conn:  # every authenticated action: Core, not ORM
+            rows = conn.execute(sa.select(USERS).where(USERS.c.id.in_(ids))).all()
+        return {row.id: _user(row) for row in rows}
 
     def find_credentials(self, username: str) -> tuple[User, str] | None:
         with DbSession(self._engine) as db:
@@ -111,13 +115,15 @@ class SqlSessionStore:
             db.commit()
 
     def get_session(self, token_hash: str) -> Session | None:
-        with DbSession(self._engine) as db:
-            row = db.get(SessionRow, token_hash)
-            if row is None:
-                return None
-            return Session(
-                user_id=row.user_id, expires_at=row.expires_at, revoked=row.revoked_at is not None
-            )
+        with self._engine.connect() as conn:  # every authenticated action: Core, not ORM
+            row = conn.execute(
+                sa.select(SESSIONS).where(SESSIONS.c.token_hash == token_hash)
+            ).first()
+        if row is None:
+            return None
+        return Session(
+            user_id=row.user_id, expires_at=row.expires_at, revoked=row.revoked_at is not None
+        )
 
     def revoke_session(self, token_hash: str, at: datetime) -> None:
         with DbSession(self._engine) as db:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session as DbSession
@@ -11,8 +12,13 @@ from sqlmodel import col, select
 from backend.adapters.sql.tables import ChatMemberRow, ChatRow
 from backend.models import Chat, ChatKind, Member, Role
 
+# The hot paths (every send and receipt) use Core statements on the tables: hydrating SQLModel
+# objects costs more than the SQL itself. Rows from either are read by attribute name.
+CHATS: sa.Table = ChatRow.__table__  # type: ignore[attr-defined]
+MEMBERS: sa.Table = ChatMemberRow.__table__  # type: ignore[attr-defined]
 
-def _chat(row: ChatRow) -> Chat:
+
+def _chat(row: Any) -> Chat:
     return Chat(
         id=row.id,
         kind=ChatKind(row.kind),
@@ -26,7 +32,7 @@ def _chat(row: ChatRow) -> Chat:
     )
 
 
-def _member(row: ChatMemberRow) -> Member:
+def _member(row: Any) -> Member:
     return Member(
         chat_id=row.chat_id,
         user_id=row.user_id,
@@ -78,9 +84,9 @@ class SqlChatStore:
             return _chat(row)
 
     def get_chat(self, chat_id: str) -> Chat | None:
-        with DbSession(self._engine) as db:
-            row = db.get(ChatRow, chat_id)
-            return _chat(row) if row else None
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(CHATS).where(CHATS.c.id == chat_id)).first()
+        return _chat(row) if row else None
 
     def get_member(self, chat_id: str, user_id: str) -> Member | None:
         with DbSession(self._engine) as db:
@@ -88,9 +94,9 @@ class SqlChatStore:
             return _member(row) if row else None
 
     def list_members(self, chat_id: str) -> list[Member]:
-        with DbSession(self._engine) as db:
-            rows = db.exec(select(ChatMemberRow).where(ChatMemberRow.chat_id == chat_id)).all()
-            return [_member(row) for row in rows]
+        with self._engine.connect() as conn:
+            rows = conn.execute(sa.select(MEMBERS).where(MEMBERS.c.chat_id == chat_id)).all()
+        return [_member(row) for row in rows]
 
     def list_members_of(self, chat_ids: list[str]) -> dict[str, list[Member]]:
         found: dict[str, list[Member]] = {chat_id: [] for chat_id in chat_ids}
@@ -132,10 +138,10 @@ class SqlChatStore:
     def record_activity(
         self, chat_id: str, message_id: str, at: datetime, preview: str, sender_id: str
     ) -> None:
-        with DbSession(self._engine) as db:
-            db.exec(  # type: ignore[call-overload]
-                sa.update(ChatRow)
-                .where(col(ChatRow.id) == chat_id, col(ChatRow.last_message_id) < message_id)
+        with self._engine.begin() as conn:
+            conn.execute(
+                sa.update(CHATS)
+                .where(CHATS.c.id == chat_id, CHATS.c.last_message_id < message_id)
                 .values(
                     last_message_id=message_id,
                     last_activity_at=at,
@@ -143,21 +149,20 @@ class SqlChatStore:
                     last_sender_id=sender_id,
                 )
             )
-            db.commit()
 
     def advance_receipts(
         self, chat_id: str, user_id: str, delivered_upto: str, read_upto: str
     ) -> Member | None:
         # Reading implies having received: delivered never trails read.
         delivered_upto = max(delivered_upto, read_upto)
-        delivered, read = col(ChatMemberRow.delivered_upto), col(ChatMemberRow.read_upto)
+        delivered, read = MEMBERS.c.delivered_upto, MEMBERS.c.read_upto
         # One statement, on the hot path of every send and receipt: raise each watermark only
         # if the new value is ahead, and hand back the row if anything moved.
         statement = (
-            sa.update(ChatMemberRow)
+            sa.update(MEMBERS)
             .where(
-                col(ChatMemberRow.chat_id) == chat_id,
-                col(ChatMemberRow.user_id) == user_id,
+                MEMBERS.c.chat_id == chat_id,
+                MEMBERS.c.user_id == user_id,
                 sa.or_(delivered < delivered_upto, read < read_upto),
             )
             .values(
@@ -166,9 +171,8 @@ class SqlChatStore:
                 ),
                 read_upto=sa.case((read < read_upto, read_upto), else_=read),
             )
-            .returning(*ChatMemberRow.__table__.columns)  # type: ignore[attr-defined]
+            .returning(*MEMBERS.columns)
         )
-        with DbSession(self._engine) as db:
-            row = db.execute(statement).first()  # type: ignore[call-overload]
-            db.commit()
-        return _member(ChatMemberRow.model_validate(row._mapping)) if row else None
+        with self._engine.begin() as conn:
+            row = conn.execute(statement).first()
+        return _member(row) if row else None

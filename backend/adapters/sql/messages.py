@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session as DbSession
@@ -14,8 +15,12 @@ from backend.adapters.sql.tables import MessageRow
 from backend.content import dump_content, load_content
 from backend.models import Message
 
+# Core statements on the table: the send path runs these on every message, and hydrating
+# SQLModel objects would cost more than the SQL.
+MESSAGES: sa.Table = MessageRow.__table__  # type: ignore[attr-defined]
 
-def _message(row: MessageRow) -> Message:
+
+def _message(row: Any) -> Message:
     return Message(
         id=row.id,
         chat_id=row.chat_id,
@@ -35,56 +40,56 @@ class SqlMessageStore:
         self._write_lock = threading.Lock()
 
     def add_message(self, draft: Message, new_id: Callable[[], str]) -> tuple[Message, bool]:
-        with self._write_lock, DbSession(self._engine) as db:
+        with self._write_lock:
             message = dataclasses.replace(draft, id=new_id())
-            db.add(
-                MessageRow(
-                    id=message.id,
-                    chat_id=message.chat_id,
-                    sender_id=message.sender_id,
-                    temp_id=message.temp_id or None,
-                    content=dump_content(message.content),
-                    created_at=message.created_at,
-                )
-            )
             try:
-                db.commit()
+                with self._engine.begin() as conn:
+                    conn.execute(
+                        sa.insert(MESSAGES).values(
+                            id=message.id,
+                            chat_id=message.chat_id,
+                            sender_id=message.sender_id,
+                            temp_id=message.temp_id or None,
+                            content=dump_content(message.content),
+                            created_at=message.created_at,
+                        )
+                    )
                 return message, True
             except sa.exc.IntegrityError:
-                db.rollback()
+                pass
         existing = self.find_sent(message.chat_id, message.sender_id, message.temp_id)
         if existing is None:  # the conflict was something else: let it surface
             raise RuntimeError("message insert conflicted without a duplicate temp id")
         return existing, False
 
     def find_sent(self, chat_id: str, sender_id: str, temp_id: str) -> Message | None:
-        with DbSession(self._engine) as db:
-            row = db.exec(
-                select(MessageRow).where(
-                    MessageRow.chat_id == chat_id,
-                    MessageRow.sender_id == sender_id,
-                    MessageRow.temp_id == temp_id,
-                )
-            ).first()
-            return _message(row) if row else None
+        query = sa.select(MESSAGES).where(
+            MESSAGES.c.chat_id == chat_id,
+            MESSAGES.c.sender_id == sender_id,
+            MESSAGES.c.temp_id == temp_id,
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        return _message(row) if row else None
 
     def list_before(self, chat_id: str, before: str, limit: int) -> list[Message]:
-        query = select(MessageRow).where(MessageRow.chat_id == chat_id)
+        query = sa.select(MESSAGES).where(MESSAGES.c.chat_id == chat_id)
         if before:
-            query = query.where(col(MessageRow.id) < before)
-        with DbSession(self._engine) as db:
-            rows = db.exec(query.order_by(col(MessageRow.id).desc()).limit(limit)).all()
-            return [_message(row) for row in rows]
+            query = query.where(MESSAGES.c.id < before)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query.order_by(MESSAGES.c.id.desc()).limit(limit)).all()
+        return [_message(row) for row in rows]
 
     def list_after(self, chat_id: str, after: str, limit: int) -> list[Message]:
-        with DbSession(self._engine) as db:
-            rows = db.exec(
-                select(MessageRow)
-                .where(MessageRow.chat_id == chat_id, col(MessageRow.id) > after)
-                .order_by(col(MessageRow.id))
-                .limit(limit)
-            ).all()
-            return [_message(row) for row in rows]
+        query = (
+            sa.select(MESSAGES)
+            .where(MESSAGES.c.chat_id == chat_id, MESSAGES.c.id > after)
+            .order_by(MESSAGES.c.id)
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [_message(row) for row in rows]
 
     def count_unread(self, user_id: str, after_by_chat: dict[str, str]) -> dict[str, int]:
         counts = dict.fromkeys(after_by_chat, 0)
