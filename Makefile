@@ -40,6 +40,7 @@ typecheck: install-dev
 ## bench: the benchmarks under bench/, printing their figures
 bench: install-dev
 	@$(ENV) python bench/latency.py
+	@$(ENV) python bench/send_path.py
 	@$(ENV) python bench/ws_throughput.py
 
 migrate: install
