@@ -44,6 +44,31 @@ def _member(row: Any) -> Member:
     )
 
 
+# Built once: these run on every send and receipt, and building a statement (above all the
+# CASE expressions) costs more than running it.
+_GET_CHAT = sa.select(CHATS).where(CHATS.c.id == sa.bindparam("chat_id"))
+_LIST_MEMBERS = sa.select(MEMBERS).where(MEMBERS.c.chat_id == sa.bindparam("chat_id"))
+# (UPDATE reserves column names for its own parameters, hence the b_ names.)
+_DELIVERED: sa.BindParameter[str] = sa.bindparam("b_delivered")
+_READ: sa.BindParameter[str] = sa.bindparam("b_read")
+# Raise each watermark only if the new value is ahead, and hand back the row if anything moved.
+_ADVANCE_RECEIPTS = (
+    sa.update(MEMBERS)
+    .where(
+        MEMBERS.c.chat_id == sa.bindparam("b_chat_id"),
+        MEMBERS.c.user_id == sa.bindparam("b_user_id"),
+        sa.or_(MEMBERS.c.delivered_upto < _DELIVERED, MEMBERS.c.read_upto < _READ),
+    )
+    .values(
+        delivered_upto=sa.case(
+            (MEMBERS.c.delivered_upto < _DELIVERED, _DELIVERED), else_=MEMBERS.c.delivered_upto
+        ),
+        read_upto=sa.case((MEMBERS.c.read_upto < _READ, _READ), else_=MEMBERS.c.read_upto),
+    )
+    .returning(*MEMBERS.columns)
+)
+
+
 class SqlChatStore:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
@@ -85,7 +110,7 @@ class SqlChatStore:
 
     def get_chat(self, chat_id: str) -> Chat | None:
         with self._engine.connect() as conn:
-            row = conn.execute(sa.select(CHATS).where(CHATS.c.id == chat_id)).first()
+            row = conn.execute(_GET_CHAT, {"chat_id": chat_id}).first()
         return _chat(row) if row else None
 
     def get_member(self, chat_id: str, user_id: str) -> Member | None:
@@ -95,7 +120,7 @@ class SqlChatStore:
 
     def list_members(self, chat_id: str) -> list[Member]:
         with self._engine.connect() as conn:
-            rows = conn.execute(sa.select(MEMBERS).where(MEMBERS.c.chat_id == chat_id)).all()
+            rows = conn.execute(_LIST_MEMBERS, {"chat_id": chat_id}).all()
         return [_member(row) for row in rows]
 
     def list_members_of(self, chat_ids: list[str]) -> dict[str, list[Member]]:
@@ -154,25 +179,12 @@ class SqlChatStore:
         self, chat_id: str, user_id: str, delivered_upto: str, read_upto: str
     ) -> Member | None:
         # Reading implies having received: delivered never trails read.
-        delivered_upto = max(delivered_upto, read_upto)
-        delivered, read = MEMBERS.c.delivered_upto, MEMBERS.c.read_upto
-        # One statement, on the hot path of every send and receipt: raise each watermark only
-        # if the new value is ahead, and hand back the row if anything moved.
-        statement = (
-            sa.update(MEMBERS)
-            .where(
-                MEMBERS.c.chat_id == chat_id,
-                MEMBERS.c.user_id == user_id,
-                sa.or_(delivered < delivered_upto, read < read_upto),
-            )
-            .values(
-                delivered_upto=sa.case(
-                    (delivered < delivered_upto, delivered_upto), else_=delivered
-                ),
-                read_upto=sa.case((read < read_upto, read_upto), else_=read),
-            )
-            .returning(*MEMBERS.columns)
-        )
+        params = {
+            "b_chat_id": chat_id,
+            "b_user_id": user_id,
+            "b_delivered": max(delivered_upto, read_upto),
+            "b_read": read_upto,
+        }
         with self._engine.begin() as conn:
-            row = conn.execute(statement).first()
+            row = conn.execute(_ADVANCE_RECEIPTS, params).first()
         return _member(row) if row else None
