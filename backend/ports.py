@@ -45,9 +45,8 @@ class ChatStore(Protocol):
     def add_direct_chat(self, chat: Chat, direct_key: str, members: list[Member]) -> Chat:
         """Store a 1:1 chat, or return the one that already exists for ``direct_key``."""
 
-    def get_chat(self, chat_id: str) -> Chat | None: ...
-
-    def get_member(self, chat_id: str, user_id: str) -> Member | None: ...
+    def get_chat_with_members(self, chat_id: str) -> tuple[Chat, list[Member]] | None:
+        """The chat and all its members in one round trip (None if there is no such chat)."""
 
     def list_members(self, chat_id: str) -> list[Member]: ...
 
@@ -67,10 +66,11 @@ class ChatStore(Protocol):
 
     def advance_receipts(
         self, chat_id: str, user_id: str, delivered_upto: str, read_upto: str
-    ) -> Member | None:
+    ) -> tuple[Member, list[Member]] | None:
         """Raise a member's watermarks to at least the given ids ("" leaves one as it is).
 
-        Returns the updated member if anything moved, else None.
+        Returns, if anything moved, the updated member and every member of the chat as stored
+        right after the move (in the same transaction); else None.
         """
 
 

@@ -37,10 +37,9 @@ class ChatService:
     def access_chat_members(self, user_id: str, chat_id: str) -> tuple[Chat, list[Member]]:
         """``access_chat`` with every member (for fan-out and receipts) in the same trip."""
         if is_uuid(chat_id):
-            chat = self._chats.get_chat(chat_id)
-            members = self._chats.list_members(chat_id) if chat else []
-            if chat is not None and any(m.user_id == user_id for m in members):
-                return chat, members
+            found = self._chats.get_chat_with_members(chat_id)
+            if found is not None and any(m.user_id == user_id for m in found[1]):
+                return found
         raise NotFound("This chat doesn't exist or you are not in it.")
 
     def open_direct_chat(self, user_id: str, peer_id: str) -> Chat:

@@ -56,14 +56,15 @@ class ReceiptService:
         only_if_aggregate_moves: bool = False,
     ) -> None:
         chat_id = members[0].chat_id
-        moved = self._chat_store.advance_receipts(
+        result = self._chat_store.advance_receipts(
             chat_id, user_id, delivered_upto=upto, read_upto=upto if read else ""
         )
-        if moved is None:
+        if result is None:
             return
-        # Read the members again: other members' watermarks may have moved meanwhile (API
-        # requests run in threads), and the aggregate announced must include their moves.
-        current = self._chat_store.list_members(chat_id)
+        # The members as stored after the move, not the snapshot from before: other members'
+        # watermarks may have moved meanwhile (API requests run in threads), and the aggregate
+        # announced must include their moves.
+        moved, current = result
         after = Receipts.of(current)
         if only_if_aggregate_moves and after == Receipts.of(members):
             return

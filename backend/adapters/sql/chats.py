@@ -46,8 +46,13 @@ def _member(row: Any) -> Member:
 
 # Built once: these run on every send and receipt, and building a statement (above all the
 # CASE expressions) costs more than running it.
-_GET_CHAT = sa.select(CHATS).where(CHATS.c.id == sa.bindparam("chat_id"))
 _LIST_MEMBERS = sa.select(MEMBERS).where(MEMBERS.c.chat_id == sa.bindparam("chat_id"))
+# The chat and its members in one trip (the two tables share no column names).
+_CHAT_WITH_MEMBERS = (
+    sa.select(CHATS, MEMBERS)
+    .join(MEMBERS, MEMBERS.c.chat_id == CHATS.c.id)
+    .where(CHATS.c.id == sa.bindparam("chat_id"))
+)
 # (UPDATE reserves column names for its own parameters, hence the b_ names.)
 _DELIVERED: sa.BindParameter[str] = sa.bindparam("b_delivered")
 _READ: sa.BindParameter[str] = sa.bindparam("b_read")
@@ -108,15 +113,10 @@ class SqlChatStore:
             row = db.exec(select(ChatRow).where(ChatRow.direct_key == direct_key)).one()
             return _chat(row)
 
-    def get_chat(self, chat_id: str) -> Chat | None:
+    def get_chat_with_members(self, chat_id: str) -> tuple[Chat, list[Member]] | None:
         with self._engine.connect() as conn:
-            row = conn.execute(_GET_CHAT, {"chat_id": chat_id}).first()
-        return _chat(row) if row else None
-
-    def get_member(self, chat_id: str, user_id: str) -> Member | None:
-        with DbSession(self._engine) as db:
-            row = db.get(ChatMemberRow, (chat_id, user_id))
-            return _member(row) if row else None
+            rows = conn.execute(_CHAT_WITH_MEMBERS, {"chat_id": chat_id}).all()
+        return (_chat(rows[0]), [_member(row) for row in rows]) if rows else None
 
     def list_members(self, chat_id: str) -> list[Member]:
         with self._engine.connect() as conn:
@@ -177,7 +177,7 @@ class SqlChatStore:
 
     def advance_receipts(
         self, chat_id: str, user_id: str, delivered_upto: str, read_upto: str
-    ) -> Member | None:
+    ) -> tuple[Member, list[Member]] | None:
         # Reading implies having received: delivered never trails read.
         params = {
             "b_chat_id": chat_id,
@@ -187,4 +187,7 @@ class SqlChatStore:
         }
         with self._engine.begin() as conn:
             row = conn.execute(_ADVANCE_RECEIPTS, params).first()
-        return _member(row) if row else None
+            if row is None:
+                return None
+            members = conn.execute(_LIST_MEMBERS, {"chat_id": chat_id}).all()
+        return _member(row), [_member(m) for m in members]
