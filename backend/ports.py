@@ -48,8 +48,6 @@ class ChatStore(Protocol):
     def get_chat_with_members(self, chat_id: str) -> tuple[Chat, list[Member]] | None:
         """The chat and all its members in one round trip (None if there is no such chat)."""
 
-    def list_members(self, chat_id: str) -> list[Member]: ...
-
     def list_members_of(self, chat_ids: list[str]) -> dict[str, list[Member]]:
         """The members of each of ``chat_ids`` (one round trip for a whole chat list)."""
 

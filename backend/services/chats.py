@@ -87,11 +87,18 @@ class ChatService:
         return self._summarize(user_id, rows)
 
     def get_summary(self, user_id: str, chat_id: str) -> ChatSummary:
-        chat, me = self.access_chat(user_id, chat_id)
-        return self._summarize(user_id, [(chat, me)])[0]
+        chat, members = self.access_chat_members(user_id, chat_id)
+        me = next(m for m in members if m.user_id == user_id)
+        return self._summarize(user_id, [(chat, me)], {chat.id: members})[0]
 
-    def _summarize(self, user_id: str, rows: list[tuple[Chat, Member]]) -> list[ChatSummary]:
-        members_by_chat = self._chats.list_members_of([chat.id for chat, _ in rows])
+    def _summarize(
+        self,
+        user_id: str,
+        rows: list[tuple[Chat, Member]],
+        members_by_chat: dict[str, list[Member]] | None = None,
+    ) -> list[ChatSummary]:
+        if members_by_chat is None:
+            members_by_chat = self._chats.list_members_of([chat.id for chat, _ in rows])
         peer_ids = {
             chat.id: next((m.user_id for m in members_by_chat[chat.id] if m.user_id != user_id), "")
             for chat, _ in rows

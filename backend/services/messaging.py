@@ -91,13 +91,13 @@ class MessagingService:
     ) -> MessagePage:
         """A page of history older than ``before`` ("" for the newest), oldest first."""
         limit = self._clamp(limit)
-        self._chats.access_chat(user_id, chat_id)
+        _, members = self._chats.access_chat_members(user_id, chat_id)
         newest_first = self._messages.list_before(chat_id, before, limit + 1)
         has_more = len(newest_first) > limit
         page = list(reversed(newest_first[:limit]))
         return MessagePage(
             messages=page,
-            receipts=self._receipts_of(chat_id),
+            receipts=Receipts.of(members),  # the access check already read them
             next_cursor=page[0].id if page and has_more else "",
             has_more=has_more,
         )
@@ -107,19 +107,16 @@ class MessagingService:
     ) -> MessagePage:
         """Messages newer than ``after``, oldest first: catching up after a reconnect."""
         limit = self._clamp(limit)
-        self._chats.access_chat(user_id, chat_id)
+        _, members = self._chats.access_chat_members(user_id, chat_id)
         found = self._messages.list_after(chat_id, after, limit + 1)
         has_more = len(found) > limit
         page = found[:limit]
         return MessagePage(
             messages=page,
-            receipts=self._receipts_of(chat_id),
+            receipts=Receipts.of(members),  # the access check already read them
             next_cursor=page[-1].id if page and has_more else "",
             has_more=has_more,
         )
-
-    def _receipts_of(self, chat_id: str) -> Receipts:
-        return Receipts.of(self._chat_store.list_members(chat_id))
 
     def _check_send_rate(self, user_id: str, client_ip: str) -> None:
         settings = self._settings

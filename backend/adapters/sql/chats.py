@@ -118,11 +118,6 @@ class SqlChatStore:
             rows = conn.execute(_CHAT_WITH_MEMBERS, {"chat_id": chat_id}).all()
         return (_chat(rows[0]), [_member(row) for row in rows]) if rows else None
 
-    def list_members(self, chat_id: str) -> list[Member]:
-        with self._engine.connect() as conn:
-            rows = conn.execute(_LIST_MEMBERS, {"chat_id": chat_id}).all()
-        return [_member(row) for row in rows]
-
     def list_members_of(self, chat_ids: list[str]) -> dict[str, list[Member]]:
         found: dict[str, list[Member]] = {chat_id: [] for chat_id in chat_ids}
         if not chat_ids:
