@@ -14,6 +14,7 @@ from backend.adapters.sql.messages import SqlMessageStore
 from backend.ports import Bus, Clock
 from backend.services.accounts import AccountService
 from backend.services.chats import ChatService
+from backend.services.groups import GroupService
 from backend.services.messaging import MessagingService
 from backend.services.receipts import ReceiptService
 from backend.services.typing import TypingService
@@ -33,6 +34,7 @@ class Services:
     messaging: MessagingService
     receipts: ReceiptService
     typing: TypingService
+    groups: GroupService
 
 
 def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
@@ -45,16 +47,18 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     chat_store, messages = SqlChatStore(engine), SqlMessageStore(engine)
     bus = InProcessBus()
     chats = ChatService(chat_store, messages, users, bus, clock)
-    receipts = ReceiptService(chats, chat_store, bus)
+    receipts = ReceiptService(chats, chat_store, users, bus, clock)
     limiter = InMemoryRateLimiter(clock)
+    messaging = MessagingService(
+        settings, chats, chat_store, messages, receipts, limiter, bus, clock
+    )
     return Services(
         settings=settings,
         bus=bus,
         accounts=AccountService(settings, users, sessions, limiter, bus, clock),
         chats=chats,
-        messaging=MessagingService(
-            settings, chats, chat_store, messages, receipts, limiter, bus, clock
-        ),
+        messaging=messaging,
         receipts=receipts,
         typing=TypingService(chats, bus),
+        groups=GroupService(chats, chat_store, users, messaging, bus, clock),
     )

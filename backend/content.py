@@ -42,7 +42,38 @@ def preview_of(content: dict[str, Any]) -> str:
     if content.get("type") == "text" and isinstance(content.get("text"), str):
         line = " ".join(content["text"].split())
         return line[:PREVIEW_CHARS]
+    if content.get("type") == "system":
+        return system_line_text(content)[:PREVIEW_CHARS]
     return ""
+
+
+# Chat-list previews are stored as text, so system lines are written out here in English; the
+# conversation itself renders them from their fields through the UI's catalogue.
+_SYSTEM_LINES = {
+    "created": "{actor} created the group",
+    "added": "{actor} added {targets}",
+    "removed": "{actor} removed {targets}",
+    "left": "{actor} left",
+    "renamed": "{actor} changed the group name to {title}",
+}
+
+
+def system_line_text(content: dict[str, Any]) -> str:
+    """English words for a system line ("Alice added Bob and Carol")."""
+    template = _SYSTEM_LINES.get(str(content.get("event")), "")
+    actor = content.get("actor") or {}
+    names = [str(t.get("name", "")) for t in content.get("targets") or [] if isinstance(t, dict)]
+    return template.format(
+        actor=actor.get("name", "") if isinstance(actor, dict) else "",
+        targets=join_names(names),
+        title=content.get("title", ""),
+    )
+
+
+def join_names(names: list[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def dump_content(content: dict[str, Any]) -> str:

@@ -38,10 +38,22 @@ class NotFound(ChatError):
     code = "not_found"
 
 
+class Forbidden(ChatError):
+    """The caller may see the thing but not do this to it (e.g. a member who is not an admin)."""
+
+    code = "forbidden"
+
+
 class Conflict(ChatError):
     """The request clashes with existing data (e.g. a taken username)."""
 
     code = "conflict"
+
+
+class GroupFull(Conflict):
+    """A group already has the most members it may have."""
+
+    code = "group_full"
 
 
 class RateLimited(ChatError):

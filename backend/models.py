@@ -35,6 +35,8 @@ class User:
     username: str
     display_name: str
     created_at: datetime
+    last_seen_at: datetime | None = None
+    hide_last_seen: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +77,22 @@ class Member:
     # Whether the chat is in this member's list before anyone has written in it: true for
     # whoever opened it, false for the person it was opened with (as on WhatsApp).
     is_listed: bool = True
+    # Membership history (groups): a member sees the messages from ``visible_from`` (the line
+    # that added them; "" = from the start) up to ``visible_upto`` (the line that said they left
+    # or were removed; "" = still a member). A former member keeps the row, so they can still
+    # read what they received, and gets nothing new.
+    visible_from: str = ""
+    visible_upto: str = ""
+    left_at: datetime | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.left_at is None
+
+    def can_see(self, message_id: str) -> bool:
+        return message_id >= self.visible_from and (
+            self.is_active or message_id <= self.visible_upto
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,11 +114,14 @@ class Receipts:
 
     @classmethod
     def of(cls, members: list[Member]) -> Receipts:
-        if not members:
+        """Delivered/read when *every current* member has it: people who left don't hold a
+        group's ticks back."""
+        current = [m for m in members if m.is_active]
+        if not current:
             return cls()
         return cls(
-            delivered_upto=min(m.delivered_upto for m in members),
-            read_upto=min(m.read_upto for m in members),
+            delivered_upto=min(m.delivered_upto for m in current),
+            read_upto=min(m.read_upto for m in current),
         )
 
     def status_of(self, message_id: str) -> MessageStatus:
@@ -113,6 +134,24 @@ class Receipts:
 
 
 @dataclasses.dataclass(frozen=True)
+class MemberReceipt:
+    """When one member received and read one message (None: not yet)."""
+
+    user: User
+    delivered_at: datetime | None
+    read_at: datetime | None
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadableRange:
+    """Messages of one chat a user may read: ``visible_from`` <= id (<= ``visible_upto`` if set)."""
+
+    chat_id: str
+    visible_from: str = ""
+    visible_upto: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
 class ChatSummary:
     """One row of a user's chat list."""
 
@@ -121,6 +160,8 @@ class ChatSummary:
     unread: int
     receipts: Receipts
     peer: User | None = None
+    is_member: bool = True  # False once the user left or was removed from the group
+    member_count: int = 2
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from backend.events import Event
-from backend.models import Chat, Member, Message, Session, User
+from backend.models import Chat, Member, Message, Role, Session, User
 
 Clock = Callable[[], datetime]
 """Returns the current time as a timezone-aware UTC datetime."""
@@ -26,6 +26,10 @@ class UserStore(Protocol):
     def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
 
     def set_display_name(self, user_id: str, display_name: str) -> None: ...
+
+    def set_last_seen(self, user_id: str, at: datetime) -> None: ...
+
+    def set_hide_last_seen(self, user_id: str, hide: bool) -> None: ...
 
     def search_users(self, query: str, limit: int) -> list[User]:
         """Users whose username starts with, or display name contains, ``query``."""
@@ -63,13 +67,31 @@ class ChatStore(Protocol):
         """Move the chat's "last message" forward to ``message_id`` (never backward)."""
 
     def advance_receipts(
-        self, chat_id: str, user_id: str, delivered_upto: str, read_upto: str
+        self, chat_id: str, user_id: str, delivered_upto: str, read_upto: str, at: datetime
     ) -> tuple[Member, list[Member]] | None:
-        """Raise a member's watermarks to at least the given ids ("" leaves one as it is).
+        """Raise a member's watermarks to at least the given ids ("" leaves one as it is),
+        noting when (for ``receipt_times``).
 
         Returns, if anything moved, the updated member and every member of the chat as stored
         right after the move (in the same transaction); else None.
         """
+
+    def receipt_times(
+        self, chat_id: str, message_id: str
+    ) -> dict[str, tuple[datetime | None, datetime | None]]:
+        """By user: when their watermarks first reached ``message_id`` (delivered, read)."""
+
+    def add_group_chat(self, chat: Chat, members: list[Member]) -> None: ...
+
+    def put_members(self, members: list[Member]) -> None:
+        """Add members, or bring former members back, exactly as given."""
+
+    def end_membership(self, chat_id: str, user_id: str, at: datetime, visible_upto: str) -> bool:
+        """Mark a current member as gone; whether they were a current member."""
+
+    def set_role(self, chat_id: str, user_id: str, role: Role) -> None: ...
+
+    def set_title(self, chat_id: str, title: str) -> None: ...
 
 
 class MessageStore(Protocol):
@@ -86,14 +108,27 @@ class MessageStore(Protocol):
     def find_sent(self, chat_id: str, sender_id: str, temp_id: str) -> Message | None:
         """The message this sender already stored in this chat under ``temp_id``, if any."""
 
-    def list_before(self, chat_id: str, before: str, limit: int) -> list[Message]:
-        """Up to ``limit`` messages older than ``before`` ("" = newest), newest first."""
+    def list_before(
+        self, chat_id: str, before: str, limit: int, lowest: str = "", highest: str = ""
+    ) -> list[Message]:
+        """Up to ``limit`` messages older than ``before`` ("" = newest), newest first.
 
-    def list_after(self, chat_id: str, after: str, limit: int) -> list[Message]:
-        """Up to ``limit`` messages newer than ``after``, oldest first."""
+        Only ids in [``lowest``, ``highest``] ("" = unbounded): a member's visible range.
+        """
 
-    def count_unread(self, user_id: str, after_by_chat: dict[str, str]) -> dict[str, int]:
-        """For each chat, how many messages newer than the given id others sent."""
+    def list_after(
+        self, chat_id: str, after: str, limit: int, lowest: str = "", highest: str = ""
+    ) -> list[Message]:
+        """Up to ``limit`` messages newer than ``after``, oldest first (bounds as above)."""
+
+    def count_unread(
+        self,
+        user_id: str,
+        after_by_chat: dict[str, str],
+        upto_by_chat: dict[str, str] | None = None,
+    ) -> dict[str, int]:
+        """For each chat, how many messages newer than the given id (and not newer than
+        ``upto_by_chat``'s, where given) others sent."""
 
 
 class SubscriptionLagged(Exception):

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from backend.errors import InvalidInput, NotFound
 from backend.events import ChatChanged
 from backend.ids import is_uuid, new_id
-from backend.models import Chat, ChatKind, ChatSummary, Member, Receipts, Role, User
+from backend.models import (
+    Chat,
+    ChatKind,
+    ChatSummary,
+    Member,
+    ReadableRange,
+    Receipts,
+    Role,
+    User,
+)
 from backend.ports import Bus, ChatStore, Clock, MessageStore, UserStore
 
 
@@ -35,12 +46,38 @@ class ChatService:
         return chat, next(m for m in members if m.user_id == user_id)
 
     def access_chat_members(self, user_id: str, chat_id: str) -> tuple[Chat, list[Member]]:
-        """``access_chat`` with every member (for fan-out and receipts) in the same trip."""
+        """``access_chat`` with the current members (for fan-out and receipts) in the same trip.
+
+        Only current members pass: someone who left or was removed from a group can no longer
+        write in it or act on it (``access_history`` lets them read what they received).
+        """
+        chat, me, members = self.access_history(user_id, chat_id)
+        if not me.is_active:
+            raise NotFound("This chat doesn't exist or you are not in it.")
+        return chat, members
+
+    def access_history(self, user_id: str, chat_id: str) -> tuple[Chat, Member, list[Member]]:
+        """The door for reading: the chat, the caller's membership (current *or* former: a
+        removed member still reads what they received) and the current members.
+
+        Raises:
+            NotFound: no such chat, or the caller was never in it.
+        """
         if is_uuid(chat_id):
             found = self._chats.get_chat_with_members(chat_id)
-            if found is not None and any(m.user_id == user_id for m in found[1]):
-                return found
+            if found is not None:
+                chat, everyone = found
+                me = next((m for m in everyone if m.user_id == user_id), None)
+                if me is not None:
+                    return chat, me, [m for m in everyone if m.is_active]
         raise NotFound("This chat doesn't exist or you are not in it.")
+
+    def readable_ranges(self, user_id: str) -> list[ReadableRange]:
+        """Every chat the user may read from, and which of its messages (search, exports)."""
+        return [
+            ReadableRange(chat.id, me.visible_from, "" if me.is_active else me.visible_upto)
+            for chat, me in self._chats.list_user_chats(user_id)
+        ]
 
     def open_direct_chat(self, user_id: str, peer_id: str) -> Chat:
         """The 1:1 chat between the caller and ``peer_id``, created on first use.
@@ -64,10 +101,18 @@ class ChatService:
         return stored
 
     def participants(self, user_id: str, chat_id: str) -> list[User]:
-        """The members of a chat the caller is in, as people."""
-        _, members = self.access_chat_members(user_id, chat_id)
+        """The current members of a chat the caller is (or was) in, as people."""
+        _, _, members = self.access_history(user_id, chat_id)
         found = self._users.get_users([m.user_id for m in members])
         return [found[m.user_id] for m in members if m.user_id in found]
+
+    def members(self, user_id: str, chat_id: str) -> list[tuple[Member, User]]:
+        """The current members with their roles, owner and admins first, then by name."""
+        _, _, members = self.access_history(user_id, chat_id)
+        found = self._users.get_users([m.user_id for m in members])
+        rank = {Role.OWNER: 0, Role.ADMIN: 1, Role.MEMBER: 2}
+        pairs = [(m, found[m.user_id]) for m in members if m.user_id in found]
+        return sorted(pairs, key=lambda p: (rank[p[0].role], p[1].display_name.casefold()))
 
     def contacts(self, user_id: str) -> list[User]:
         """The people the caller has a 1:1 chat with, most recent first."""
@@ -87,8 +132,7 @@ class ChatService:
         return self._summarize(user_id, rows)
 
     def get_summary(self, user_id: str, chat_id: str) -> ChatSummary:
-        chat, members = self.access_chat_members(user_id, chat_id)
-        me = next(m for m in members if m.user_id == user_id)
+        chat, me, members = self.access_history(user_id, chat_id)
         return self._summarize(user_id, [(chat, me)], {chat.id: members})[0]
 
     def _summarize(
@@ -97,6 +141,7 @@ class ChatService:
         rows: list[tuple[Chat, Member]],
         members_by_chat: dict[str, list[Member]] | None = None,
     ) -> list[ChatSummary]:
+        rows = [(_as_seen_by(me, chat), me) for chat, me in rows]
         if members_by_chat is None:
             members_by_chat = self._chats.list_members_of([chat.id for chat, _ in rows])
         peer_ids = {
@@ -108,9 +153,10 @@ class ChatService:
         unread = self._messages.count_unread(
             user_id,
             {chat.id: me.read_upto for chat, me in rows if chat.last_message_id > me.read_upto},
+            {chat.id: me.visible_upto for chat, me in rows if not me.is_active},
         )
         summaries = []
-        for chat, _ in rows:
+        for chat, me in rows:
             peer = peers.get(peer_ids.get(chat.id, ""))
             summaries.append(
                 ChatSummary(
@@ -119,6 +165,21 @@ class ChatService:
                     unread=unread.get(chat.id, 0),
                     receipts=Receipts.of(members_by_chat[chat.id]),
                     peer=peer,
+                    is_member=me.is_active,
+                    member_count=sum(m.is_active for m in members_by_chat[chat.id]),
                 )
             )
         return summaries
+
+
+def _as_seen_by(me: Member, chat: Chat) -> Chat:
+    """A former member's view of a group stops where they left: no later activity leaks."""
+    if me.is_active or chat.last_message_id <= me.visible_upto:
+        return chat
+    return dataclasses.replace(
+        chat,
+        last_message_id=me.visible_upto,
+        last_activity_at=me.left_at,
+        last_preview="",
+        last_sender_id="",
+    )

@@ -86,13 +86,39 @@ class MessagingService:
         self._receipts.record_own_message(user_id, message.id, members)
         return message
 
+    def post_system_line(
+        self, actor_id: str, chat_id: str, content: dict[str, Any], recipients: list[str]
+    ) -> Message:
+        """Store a line about the chat itself ("Alice added Bob") and announce it.
+
+        Only for services that have already checked the actor's right to the change; the line
+        is written by the server, so it is not rate limited or validated as user input.
+        """
+        message, _ = self._messages.add_message(
+            Message(
+                id="",
+                chat_id=chat_id,
+                sender_id=actor_id,
+                content=content,
+                created_at=self._clock(),
+            ),
+            new_message_id,
+        )
+        self._chat_store.record_activity(
+            chat_id, message.id, message.created_at, preview_of(message.content), actor_id
+        )
+        self._bus.publish(recipients, MessageCreated(chat_id, message))
+        return message
+
     def list_messages(
         self, user_id: str, chat_id: str, before: str = "", limit: int | None = None
     ) -> MessagePage:
         """A page of history older than ``before`` ("" for the newest), oldest first."""
         limit = self._clamp(limit)
-        _, members = self._chats.access_chat_members(user_id, chat_id)
-        newest_first = self._messages.list_before(chat_id, before, limit + 1)
+        _, me, members = self._chats.access_history(user_id, chat_id)
+        newest_first = self._messages.list_before(
+            chat_id, before, limit + 1, me.visible_from, "" if me.is_active else me.visible_upto
+        )
         has_more = len(newest_first) > limit
         page = list(reversed(newest_first[:limit]))
         return MessagePage(
@@ -107,8 +133,10 @@ class MessagingService:
     ) -> MessagePage:
         """Messages newer than ``after``, oldest first: catching up after a reconnect."""
         limit = self._clamp(limit)
-        _, members = self._chats.access_chat_members(user_id, chat_id)
-        found = self._messages.list_after(chat_id, after, limit + 1)
+        _, me, members = self._chats.access_history(user_id, chat_id)
+        found = self._messages.list_after(
+            chat_id, after, limit + 1, me.visible_from, "" if me.is_active else me.visible_upto
+        )
         has_more = len(found) > limit
         page = found[:limit]
         return MessagePage(

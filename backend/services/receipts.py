@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from backend.errors import NotFound
 from backend.events import ReceiptsChanged
 from backend.ids import is_uuid
-from backend.models import Member, Receipts
-from backend.ports import Bus, ChatStore
+from backend.models import Member, MemberReceipt, Receipts
+from backend.ports import Bus, ChatStore, Clock, UserStore
 from backend.services.chats import ChatService
 
 
 class ReceiptService:
-    def __init__(self, chats: ChatService, chat_store: ChatStore, bus: Bus) -> None:
+    def __init__(
+        self, chats: ChatService, chat_store: ChatStore, users: UserStore, bus: Bus, clock: Clock
+    ) -> None:
         self._chats = chats
         self._chat_store = chat_store
+        self._users = users
         self._bus = bus
+        self._clock = clock
 
     def mark_delivered(self, user_id: str, chat_id: str, upto: str = "") -> None:
         """The caller's device has received the chat's messages up to ``upto`` ("" = all)."""
@@ -38,13 +43,35 @@ class ReceiptService:
         """
         self._move(user_id, message_id, members, read=True, only_if_aggregate_moves=True)
 
+    def message_info(self, user_id: str, chat_id: str, message_id: str) -> list[MemberReceipt]:
+        """Who of the current members has received and read one message, and when ("message
+        info" in WhatsApp), leaving out the one asking (usually its sender)."""
+        _, me, members = self._chats.access_history(user_id, chat_id)
+        if not is_uuid(message_id) or not me.can_see(message_id):
+            raise NotFound("No such message.")
+        times = self._chat_store.receipt_times(chat_id, message_id)
+        users = self._users.get_users([m.user_id for m in members])
+        info = []
+        for m in members:
+            if m.user_id == user_id or m.user_id not in users or m.visible_from > message_id:
+                continue  # joined after it was sent: it was never theirs to receive
+            delivered, read = times.get(m.user_id, (None, None))
+            if m.delivered_upto < message_id:
+                delivered = None
+            if m.read_upto < message_id:
+                read = None
+            info.append(MemberReceipt(users[m.user_id], delivered, read))
+        return info
+
     def _advance(self, user_id: str, chat_id: str, upto: str, *, read: bool) -> None:
-        chat, members = self._chats.access_chat_members(user_id, chat_id)
-        # A watermark never passes the chat's newest message, whatever the client claims.
-        if not upto or not is_uuid(upto) or upto > chat.last_message_id:
-            upto = chat.last_message_id
+        chat, me, members = self._chats.access_history(user_id, chat_id)
+        # A watermark never passes the chat's newest message (or, for someone who left a
+        # group, the last one they were shown), whatever the client claims.
+        newest = chat.last_message_id if me.is_active else me.visible_upto
+        if not upto or not is_uuid(upto) or upto > newest:
+            upto = newest
         if upto:
-            self._move(user_id, upto, members, read=read)
+            self._move(user_id, upto, members if me.is_active else [me, *members], read=read)
 
     def _move(
         self,
@@ -57,7 +84,7 @@ class ReceiptService:
     ) -> None:
         chat_id = members[0].chat_id
         result = self._chat_store.advance_receipts(
-            chat_id, user_id, delivered_upto=upto, read_upto=upto if read else ""
+            chat_id, user_id, delivered_upto=upto, read_upto=upto if read else "", at=self._clock()
         )
         if result is None:
             return
@@ -69,7 +96,7 @@ class ReceiptService:
         if only_if_aggregate_moves and after == Receipts.of(members):
             return
         self._bus.publish(
-            [m.user_id for m in current],
+            [m.user_id for m in current if m.is_active or m.user_id == user_id],
             ReceiptsChanged(
                 chat_id=chat_id,
                 user_id=user_id,

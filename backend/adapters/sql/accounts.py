@@ -20,7 +20,12 @@ SESSIONS: sa.Table = SessionRow.__table__  # type: ignore[attr-defined]
 
 def _user(row: Any) -> User:
     return User(
-        id=row.id, username=row.username, display_name=row.display_name, created_at=row.created_at
+        id=row.id,
+        username=row.username,
+        display_name=row.display_name,
+        created_at=row.created_at,
+        last_seen_at=row.last_seen_at,
+        hide_last_seen=row.hide_last_seen,
     )
 
 
@@ -78,6 +83,14 @@ class SqlUserStore:
                 .values(display_name=display_name, display_name_key=display_name.casefold())
             )
             db.commit()
+
+    def set_last_seen(self, user_id: str, at: datetime) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(sa.update(USERS).where(USERS.c.id == user_id).values(last_seen_at=at))
+
+    def set_hide_last_seen(self, user_id: str, hide: bool) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(sa.update(USERS).where(USERS.c.id == user_id).values(hide_last_seen=hide))
 
     def search_users(self, query: str, limit: int) -> list[User]:
         needle = _escape_like(query.casefold())

@@ -6,16 +6,18 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session as DbSession
 from sqlmodel import col, select
 
-from backend.adapters.sql.tables import ChatMemberRow, ChatRow
+from backend.adapters.sql.tables import ChatMemberRow, ChatRow, ReceiptMarkRow
 from backend.models import Chat, ChatKind, Member, Role
 
 # The hot paths (every send and receipt) use Core statements on the tables: hydrating SQLModel
 # objects costs more than the SQL itself. Rows from either are read by attribute name.
 CHATS: sa.Table = ChatRow.__table__  # type: ignore[attr-defined]
 MEMBERS: sa.Table = ChatMemberRow.__table__  # type: ignore[attr-defined]
+MARKS: sa.Table = ReceiptMarkRow.__table__  # type: ignore[attr-defined]
 
 
 def _chat(row: Any) -> Chat:
@@ -41,6 +43,24 @@ def _member(row: Any) -> Member:
         delivered_upto=row.delivered_upto,
         read_upto=row.read_upto,
         is_listed=row.is_listed,
+        visible_from=row.visible_from,
+        visible_upto=row.visible_upto,
+        left_at=row.left_at,
+    )
+
+
+def _member_row(m: Member) -> ChatMemberRow:
+    return ChatMemberRow(
+        chat_id=m.chat_id,
+        user_id=m.user_id,
+        role=m.role.value,
+        joined_at=m.joined_at,
+        delivered_upto=m.delivered_upto,
+        read_upto=m.read_upto,
+        is_listed=m.is_listed,
+        visible_from=m.visible_from,
+        visible_upto=m.visible_upto,
+        left_at=m.left_at,
     )
 
 
@@ -77,6 +97,9 @@ _ADVANCE_RECEIPTS = (
 class SqlChatStore:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
+        insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        # A mark that already exists (only the other watermark moved) keeps its first time.
+        self._mark = insert(MARKS).on_conflict_do_nothing()
 
     def add_direct_chat(self, chat: Chat, direct_key: str, members: list[Member]) -> Chat:
         with DbSession(self._engine) as db:
@@ -95,18 +118,70 @@ class SqlChatStore:
             except sa.exc.IntegrityError:
                 db.rollback()  # lost a race with another tab opening the same chat: use theirs
                 return self._direct_chat(direct_key)
-            for m in members:
-                db.add(
-                    ChatMemberRow(
-                        chat_id=m.chat_id,
-                        user_id=m.user_id,
-                        role=m.role.value,
-                        joined_at=m.joined_at,
-                        is_listed=m.is_listed,
-                    )
-                )
+            db.add_all(_member_row(m) for m in members)
             db.commit()
             return chat
+
+    def add_group_chat(self, chat: Chat, members: list[Member]) -> None:
+        with DbSession(self._engine) as db:
+            db.add(
+                ChatRow(
+                    id=chat.id,
+                    kind=chat.kind.value,
+                    title=chat.title,
+                    created_by=chat.created_by,
+                    created_at=chat.created_at,
+                )
+            )
+            db.flush()  # the chat row first: members reference it
+            db.add_all(_member_row(m) for m in members)
+            db.commit()
+
+    def put_members(self, members: list[Member]) -> None:
+        with DbSession(self._engine) as db:
+            for m in members:
+                db.merge(_member_row(m))  # insert, or bring a former member back
+            db.commit()
+
+    def end_membership(self, chat_id: str, user_id: str, at: datetime, visible_upto: str) -> bool:
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                sa.update(MEMBERS)
+                .where(
+                    MEMBERS.c.chat_id == chat_id,
+                    MEMBERS.c.user_id == user_id,
+                    MEMBERS.c.left_at.is_(None),
+                )
+                .values(left_at=at, visible_upto=visible_upto)
+            )
+        return bool(result.rowcount)
+
+    def set_role(self, chat_id: str, user_id: str, role: Role) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                sa.update(MEMBERS)
+                .where(MEMBERS.c.chat_id == chat_id, MEMBERS.c.user_id == user_id)
+                .values(role=role.value)
+            )
+
+    def set_title(self, chat_id: str, title: str) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(sa.update(CHATS).where(CHATS.c.id == chat_id).values(title=title))
+
+    def receipt_times(
+        self, chat_id: str, message_id: str
+    ) -> dict[str, tuple[datetime | None, datetime | None]]:
+        first_mark = (
+            sa.select(MARKS.c.user_id, MARKS.c.kind, sa.func.min(MARKS.c.at))
+            .where(MARKS.c.chat_id == chat_id, MARKS.c.upto >= message_id)
+            .group_by(MARKS.c.user_id, MARKS.c.kind)
+        )
+        found: dict[str, tuple[datetime | None, datetime | None]] = {}
+        with self._engine.connect() as conn:
+            for user_id, kind, at in conn.execute(first_mark):
+                delivered, read = found.get(user_id, (None, None))
+                found[user_id] = (at, read) if kind == "d" else (delivered, at)
+        return found
 
     def _direct_chat(self, direct_key: str) -> Chat:
         with DbSession(self._engine) as db:
@@ -171,7 +246,7 @@ class SqlChatStore:
             )
 
     def advance_receipts(
-        self, chat_id: str, user_id: str, delivered_upto: str, read_upto: str
+        self, chat_id: str, user_id: str, delivered_upto: str, read_upto: str, at: datetime
     ) -> tuple[Member, list[Member]] | None:
         # Reading implies having received: delivered never trails read.
         params = {
@@ -184,5 +259,14 @@ class SqlChatStore:
             row = conn.execute(_ADVANCE_RECEIPTS, params).first()
             if row is None:
                 return None
+            marks = [("d", row.delivered_upto), ("r", row.read_upto)]
+            conn.execute(
+                self._mark,
+                [
+                    {"chat_id": chat_id, "user_id": user_id, "kind": k, "upto": upto, "at": at}
+                    for k, upto in marks
+                    if upto
+                ],
+            )
             members = conn.execute(_LIST_MEMBERS, {"chat_id": chat_id}).all()
         return _member(row), [_member(m) for m in members]

@@ -31,6 +31,15 @@ def _message(row: Any) -> Message:
     )
 
 
+def _within(query: sa.Select[Any], lowest: str, highest: str) -> sa.Select[Any]:
+    """Only ids in [lowest, highest] ("" = no bound): what one member may read."""
+    if lowest:
+        query = query.where(MESSAGES.c.id >= lowest)
+    if highest:
+        query = query.where(MESSAGES.c.id <= highest)
+    return query
+
+
 class SqlMessageStore:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
@@ -72,32 +81,45 @@ class SqlMessageStore:
             row = conn.execute(query).first()
         return _message(row) if row else None
 
-    def list_before(self, chat_id: str, before: str, limit: int) -> list[Message]:
+    def list_before(
+        self, chat_id: str, before: str, limit: int, lowest: str = "", highest: str = ""
+    ) -> list[Message]:
         query = sa.select(MESSAGES).where(MESSAGES.c.chat_id == chat_id)
         if before:
             query = query.where(MESSAGES.c.id < before)
+        query = _within(query, lowest, highest)
         with self._engine.connect() as conn:
             rows = conn.execute(query.order_by(MESSAGES.c.id.desc()).limit(limit)).all()
         return [_message(row) for row in rows]
 
-    def list_after(self, chat_id: str, after: str, limit: int) -> list[Message]:
-        query = (
-            sa.select(MESSAGES)
-            .where(MESSAGES.c.chat_id == chat_id, MESSAGES.c.id > after)
-            .order_by(MESSAGES.c.id)
-            .limit(limit)
-        )
+    def list_after(
+        self, chat_id: str, after: str, limit: int, lowest: str = "", highest: str = ""
+    ) -> list[Message]:
+        query = sa.select(MESSAGES).where(MESSAGES.c.chat_id == chat_id, MESSAGES.c.id > after)
+        query = _within(query, lowest, highest)
         with self._engine.connect() as conn:
-            rows = conn.execute(query).all()
+            rows = conn.execute(query.order_by(MESSAGES.c.id).limit(limit)).all()
         return [_message(row) for row in rows]
 
-    def count_unread(self, user_id: str, after_by_chat: dict[str, str]) -> dict[str, int]:
+    def count_unread(
+        self,
+        user_id: str,
+        after_by_chat: dict[str, str],
+        upto_by_chat: dict[str, str] | None = None,
+    ) -> dict[str, int]:
         counts = dict.fromkeys(after_by_chat, 0)
         if not after_by_chat:
             return counts
+        upto_by_chat = upto_by_chat or {}
         newer = sa.or_(
             *(
-                sa.and_(col(MessageRow.chat_id) == chat_id, col(MessageRow.id) > after)
+                sa.and_(
+                    col(MessageRow.chat_id) == chat_id,
+                    col(MessageRow.id) > after,
+                    col(MessageRow.id) <= upto_by_chat[chat_id]
+                    if upto_by_chat.get(chat_id)
+                    else sa.true(),
+                )
                 for chat_id, after in after_by_chat.items()
             )
         )

@@ -41,6 +41,10 @@ class UserRow(SQLModel, table=True):
     display_name_key: str = Field(index=True, max_length=192)  # casefold can triple a name
     password_hash: str
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    # Presence: when the user was last connected, and whether they share it (WhatsApp's
+    # "last seen" privacy setting; hiding yours hides everyone else's from you too).
+    last_seen_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    hide_last_seen: bool = Field(default=False)
 
 
 class SessionRow(SQLModel, table=True):
@@ -83,6 +87,22 @@ class ChatMemberRow(SQLModel, table=True):
     delivered_upto: str = Field(default="", max_length=36)
     read_upto: str = Field(default="", max_length=36)
     is_listed: bool = Field(default=True)
+    visible_from: str = Field(default="", max_length=36)
+    visible_upto: str = Field(default="", max_length=36)
+    left_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class ReceiptMarkRow(SQLModel, table=True):
+    """When each watermark move happened, for "message info": the first mark at or past a
+    message says when that member received (kind "d") or read (kind "r") it."""
+
+    __tablename__ = "receipt_marks"
+
+    chat_id: str = Field(primary_key=True, max_length=36)
+    user_id: str = Field(primary_key=True, max_length=36)
+    kind: str = Field(primary_key=True, max_length=1)
+    upto: str = Field(primary_key=True, max_length=36)
+    at: datetime = Field(sa_column=_utc_column(nullable=False))
 
 
 class MessageRow(SQLModel, table=True):
