@@ -83,6 +83,16 @@
     document.getElementById(id)?.click();
   });
 
+  // Presence: say "still here" while the page is open. A closed laptop stops saying it, and
+  // the server lets the user go offline when the heartbeats lapse.
+  const beat = () => {
+    const button = document.getElementById("presence-beat");
+    button?.click();
+    const every = Number(button?.dataset.intervalMs) || 10000;
+    setTimeout(beat, Math.max(every, 1000));
+  };
+  setTimeout(beat, 1000);
+
   if ("serviceWorker" in navigator && location.protocol !== "file:") {
     window.addEventListener("load", () => navigator.serviceWorker.register("/sw.js").catch(() => {}));
   }

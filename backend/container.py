@@ -6,6 +6,7 @@ import dataclasses
 from datetime import UTC, datetime
 
 from backend.adapters.memory.bus import InProcessBus
+from backend.adapters.memory.presence import InMemoryPresence
 from backend.adapters.memory.rate_limit import InMemoryRateLimiter
 from backend.adapters.sql.accounts import SqlSessionStore, SqlUserStore
 from backend.adapters.sql.chats import SqlChatStore
@@ -16,6 +17,7 @@ from backend.services.accounts import AccountService
 from backend.services.chats import ChatService
 from backend.services.groups import GroupService
 from backend.services.messaging import MessagingService
+from backend.services.presence import PresenceService
 from backend.services.receipts import ReceiptService
 from backend.services.typing import TypingService
 from backend.settings import Settings
@@ -35,6 +37,7 @@ class Services:
     receipts: ReceiptService
     typing: TypingService
     groups: GroupService
+    presence: PresenceService
 
 
 def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
@@ -61,4 +64,5 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         receipts=receipts,
         typing=TypingService(chats, bus),
         groups=GroupService(chats, chat_store, users, messaging, bus, clock),
+        presence=PresenceService(settings, InMemoryPresence(), chat_store, users, bus, clock),
     )

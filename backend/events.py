@@ -60,8 +60,21 @@ class TypingChanged:
     type: str = "typing.changed"
 
 
+@dataclasses.dataclass(frozen=True)
+class PresenceChanged:
+    """A user came online or went offline; sent to the people who share a chat with them.
+
+    ``last_seen_at`` is None while online, and for viewers who may not see it (privacy).
+    """
+
+    user_id: str
+    online: bool
+    last_seen_at: datetime | None
+    type: str = "presence.changed"
+
+
 ChatEvent = MessageCreated | ReceiptsChanged | ChatChanged | TypingChanged
-Event = ChatEvent | SessionEnded
+Event = ChatEvent | SessionEnded | PresenceChanged
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
@@ -69,6 +82,8 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     data = dataclasses.asdict(event)
     if isinstance(event, MessageCreated):
         data["message"]["created_at"] = event.message.created_at.isoformat()
+    if isinstance(event, PresenceChanged) and event.last_seen_at is not None:
+        data["last_seen_at"] = event.last_seen_at.isoformat()
     return data
 
 
@@ -91,6 +106,13 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     if kind == TypingChanged.type:
         return TypingChanged(
             chat_id=data["chat_id"], user_id=data["user_id"], is_typing=bool(data["is_typing"])
+        )
+    if kind == PresenceChanged.type:
+        seen = data.get("last_seen_at")
+        return PresenceChanged(
+            user_id=data["user_id"],
+            online=bool(data["online"]),
+            last_seen_at=datetime.fromisoformat(seen) if seen else None,
         )
     if kind == SessionEnded.type:
         return SessionEnded(user_id=data["user_id"], token_hash=data["token_hash"])

@@ -162,6 +162,7 @@ class ChatSummary:
     peer: User | None = None
     is_member: bool = True  # False once the user left or was removed from the group
     member_count: int = 2
+    my_read_upto: str = ""  # where the "unread messages" divider goes
 
 
 @dataclasses.dataclass(frozen=True)

@@ -160,6 +160,22 @@ class Bus(Protocol):
         """Start receiving the events for ``user_id``; close the subscription when done."""
 
 
+class PresenceStore(Protocol):
+    """Live connections per user, each kept alive by heartbeats and lapsing after its TTL."""
+
+    def heartbeat(self, user_id: str, connection_id: str, now: datetime, ttl: timedelta) -> bool:
+        """Keep a connection alive until ``now + ttl``; whether the user just came online."""
+
+    def disconnect(self, user_id: str, connection_id: str) -> bool:
+        """Forget a connection; whether that left the user with none (offline)."""
+
+    def expire(self, now: datetime) -> dict[str, datetime]:
+        """Drop lapsed connections; the users left with none, with their last heartbeat."""
+
+    def online(self, user_ids: list[str]) -> set[str]:
+        """Those of ``user_ids`` with a live connection."""
+
+
 class RateLimiter(Protocol):
     def retry_after(self, key: str, limit: int, window: timedelta) -> int:
         """Seconds until ``key`` may act again (0 if under ``limit`` hits in ``window``)."""

@@ -42,6 +42,9 @@ class Settings:
     # How long a quiet tab or socket goes without its session being checked again (expiry, or
     # revocation by another process); sign-out in this process acts at once through the bus.
     session_recheck_seconds: float = 60.0
+    # A connection that sends no heartbeat for this long counts as gone (clients beat every
+    # third of it), so a closed laptop shows "last seen" within about this time.
+    presence_ttl_seconds: float = 30.0
 
     @property
     def resolved_database_url(self) -> str:
@@ -76,6 +79,9 @@ class Settings:
             ),
             session_recheck_seconds=float(
                 env.get("CHAT_SESSION_RECHECK_SECONDS", defaults.session_recheck_seconds)
+            ),
+            presence_ttl_seconds=float(
+                env.get("CHAT_PRESENCE_TTL_SECONDS", defaults.presence_ttl_seconds)
             ),
             sends_per_user=int(env.get("CHAT_SENDS_PER_USER", defaults.sends_per_user)),
             sends_per_ip=int(env.get("CHAT_SENDS_PER_IP", defaults.sends_per_ip)),

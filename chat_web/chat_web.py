@@ -1,10 +1,15 @@
 """The Reflex app: pages, stylesheet, PWA manifest and the small browser-side script."""
 
+import asyncio
+import logging
+
 import reflex as rx
 
 from backend.api.app import create_api
 from chat_web.pages import auth, chats  # noqa: F401  (registers the pages)
 from chat_web.services import services
+
+log = logging.getLogger(__name__)
 
 app = rx.App(
     # The public REST/WebSocket API answers its own routes; everything else falls to Reflex.
@@ -26,3 +31,16 @@ app.app_wraps.pop((5, "Overlay"), None)
 def prepare_storage() -> None:
     """Create the data directory and migrate the schema at start, not on the first request."""
     services()
+
+
+@app.register_lifespan_task
+async def sweep_presence() -> None:
+    """Take people whose connections stopped beating offline (a closed laptop, a lost
+    network), a second or so after their presence lapses."""
+    presence = services().presence
+    while True:
+        await asyncio.sleep(1.0)
+        try:
+            presence.sweep()
+        except Exception:  # a storage hiccup must not end presence for the process
+            log.exception("presence sweep failed")

@@ -47,6 +47,52 @@ CATALOGUE_EN: dict[str, str] = {
     "connection.lost": (
         "Connection lost. Reconnecting… Messages you send will go out when you are back online."
     ),
+    "groups.new_group": "New group",
+    "groups.name": "Group name",
+    "groups.add_people": "Add people",
+    "groups.search_people": "Search people to add",
+    "groups.create": "Create group",
+    "groups.selected_one": "{count} person selected",
+    "groups.selected_other": "{count} people selected",
+    "groups.info": "Group info",
+    "groups.members_one": "{count} member",
+    "groups.members_other": "{count} members",
+    "groups.you": "You",
+    "groups.owner": "Group owner",
+    "groups.admin": "Group admin",
+    "groups.remove": "Remove {name}",
+    "groups.make_admin": "Make {name} an admin",
+    "groups.dismiss_admin": "Dismiss {name} as admin",
+    "groups.add_members": "Add members",
+    "groups.add_selected": "Add to group",
+    "groups.leave": "Leave group",
+    "groups.rename": "Rename group",
+    "groups.save": "Save",
+    "groups.not_member": "You can't send messages to this group because you're no longer a member.",
+    "system.created": "{actor} created the group “{title}”",
+    "system.added": "{actor} added {targets}",
+    "system.removed": "{actor} removed {targets}",
+    "system.left": "{actor} left",
+    "system.renamed": "{actor} changed the group name to “{title}”",
+    "system.you": "You",
+    "system.you_object": "you",
+    "list.pair": "{first} and {second}",
+    "list.series": "{first}, {rest}",
+    "typing.one": "{name} is typing…",
+    "typing.two": "{first} and {second} are typing…",
+    "typing.many": "{count} people are typing…",
+    "typing.direct": "typing…",
+    "presence.online": "online",
+    "presence.last_seen_today": "last seen today at {time}",
+    "presence.last_seen_yesterday": "last seen yesterday at {time}",
+    "presence.last_seen_date": "last seen {date} at {time}",
+    "presence.hide_last_seen": "Hide my last seen",
+    "conversation.unread_one": "{count} unread message",
+    "conversation.unread_other": "{count} unread messages",
+    "date.today": "Today",
+    "date.yesterday": "Yesterday",
+    "error.forbidden": "Only group admins can do that.",
+    "error.group_full": "A group can have at most {limit} members.",
     "error.generic": "Something went wrong. Please try again.",
     "error.session_ended": "Your session has ended. Reload the page to sign in again.",
     "error.rate_limited": "Too many attempts. Try again in {retry_after} seconds.",
@@ -70,6 +116,16 @@ def tn(key: str, count: int, lang: str = "en", **params: object) -> str:
     """
     form = "one" if count == 1 else "other"
     return t(f"{key}_{form}", lang, count=count, **params)
+
+
+def join_names(names: list[str], lang: str = "en") -> str:
+    """ "Alice", "Alice and Bob", "Alice, Bob and Carol" as the language joins them."""
+    if len(names) <= 1:
+        return "".join(names)
+    joined = t("list.pair", lang, first=names[-2], second=names[-1])
+    for name in reversed(names[:-2]):
+        joined = t("list.series", lang, first=name, rest=joined)
+    return joined
 
 
 def error_text(code: str, message: str, params: dict[str, object], lang: str = "en") -> str:

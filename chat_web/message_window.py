@@ -31,8 +31,8 @@ def is_stored(message: MessageView) -> bool:
     return message.status not in (MessageStatus.PENDING, MessageStatus.FAILED)
 
 
-def _signature(messages: list[MessageView]) -> list[tuple[str, str]]:
-    return [(m.id, m.status) for m in messages]
+def _signature(messages: list[MessageView]) -> list[tuple[str, str, str]]:
+    return [(m.id, m.status, m.day_label) for m in messages]
 
 
 def place(

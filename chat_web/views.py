@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from backend.models import ChatSummary, Message, MessageStatus, Receipts
-from chat_web.i18n import tn
+from backend.models import ChatKind, ChatSummary, Message, MessageStatus, Receipts
+from chat_web.i18n import join_names, t, tn
 
 
 @dataclasses.dataclass
@@ -16,7 +18,10 @@ class MessageView:
     sent_at: str  # ISO 8601 UTC; the browser shows it in the viewer's zone and locale
     mine: bool
     status: str  # MessageStatus value for own messages, "" for others'
-    sender_name: str = ""
+    sender_name: str = ""  # shown on others' messages in groups
+    kind: str = "text"  # "text", or "system" for lines about the group itself
+    day: str = ""  # the viewer's local date (YYYY-MM-DD): date separators
+    day_label: str = ""  # "Today", "Yesterday", a date: set on the first message of a day
 
 
 @dataclasses.dataclass
@@ -29,22 +34,88 @@ class ChatItemView:
     unread_label: str
     last_mine: bool
     last_status: str
+    is_group: bool = False
 
 
-def message_view(message: Message, viewer_id: str, receipts: Receipts) -> MessageView:
-    mine = message.sender_id == viewer_id
-    text = message.content.get("text")
+@dataclasses.dataclass(frozen=True)
+class Viewer:
+    """Who is looking, and how to say things to them (names of people, their time zone)."""
+
+    user_id: str
+    names: dict[str, str] = dataclasses.field(default_factory=dict)
+    is_group: bool = False
+    tz: Any = None  # a tzinfo; None = UTC until the browser has told us its zone
+
+    def local_day(self, moment: datetime) -> str:
+        return (moment.astimezone(self.tz) if self.tz else moment).date().isoformat()
+
+
+def message_view(message: Message, viewer: Viewer, receipts: Receipts) -> MessageView:
+    mine = message.sender_id == viewer.user_id
+    content = message.content
+    kind = "system" if content.get("type") == "system" else "text"
+    text = system_text(content, viewer.user_id) if kind == "system" else content.get("text")
     return MessageView(
         id=message.id,
         temp_id=message.temp_id if mine else "",
         text=text if isinstance(text, str) else "",
         sent_at=message.created_at.isoformat(timespec="microseconds"),
-        mine=mine,
-        status=receipts.status_of(message.id).value if mine else "",
+        mine=mine and kind != "system",
+        status=receipts.status_of(message.id).value if mine and kind != "system" else "",
+        sender_name=viewer.names.get(message.sender_id, "") if viewer.is_group and not mine else "",
+        kind=kind,
+        day=viewer.local_day(message.created_at),
     )
 
 
-def pending_view(temp_id: str, text: str, now_iso: str) -> MessageView:
+def system_text(content: dict[str, Any], viewer_id: str) -> str:
+    """A system line in the viewer's words: "You added Bob", "Alice removed you"."""
+    event = str(content.get("event", ""))
+    if f"system.{event}" not in _SYSTEM_KEYS:
+        return ""
+    actor = content.get("actor") if isinstance(content.get("actor"), dict) else {}
+    targets = [x for x in content.get("targets") or [] if isinstance(x, dict)]
+
+    def name(person: dict[str, Any], *, subject: bool) -> str:
+        if person.get("id") == viewer_id:
+            return t("system.you") if subject else t("system.you_object")
+        return str(person.get("name", ""))
+
+    return t(
+        f"system.{event}",
+        actor=name(actor or {}, subject=True),
+        targets=join_names([name(x, subject=False) for x in targets]),
+        title=str(content.get("title", "")),
+    )
+
+
+_SYSTEM_KEYS = {"system.created", "system.added", "system.removed", "system.left", "system.renamed"}
+
+
+def with_day_labels(messages: list[MessageView], today: date) -> list[MessageView]:
+    """Label the first message of each day; views whose label is already right are kept
+    as they are (the same objects), so unchanged lists are not resent."""
+    labelled = []
+    previous_day = ""
+    for m in messages:
+        label = day_label(m.day, today) if m.day and m.day != previous_day else ""
+        labelled.append(m if m.day_label == label else dataclasses.replace(m, day_label=label))
+        previous_day = m.day or previous_day
+    return labelled
+
+
+def day_label(day: str, today: date) -> str:
+    when = date.fromisoformat(day)
+    if when == today:
+        return t("date.today")
+    if when == today - timedelta(days=1):
+        return t("date.yesterday")
+    if today - when < timedelta(days=7):
+        return when.strftime("%A")  # English weekday until the catalogue has CLDR data
+    return when.strftime("%d/%m/%Y") if when.year != today.year else when.strftime("%d %B")
+
+
+def pending_view(temp_id: str, text: str, now_iso: str, day: str = "") -> MessageView:
     return MessageView(
         id=temp_id,
         temp_id=temp_id,
@@ -52,6 +123,7 @@ def pending_view(temp_id: str, text: str, now_iso: str) -> MessageView:
         sent_at=now_iso,
         mine=True,
         status=MessageStatus.PENDING.value,
+        day=day,
     )
 
 
@@ -68,4 +140,5 @@ def chat_item_view(summary: ChatSummary, viewer_id: str) -> ChatItemView:
         unread_label=tn("chats.unread", summary.unread),
         last_mine=last_mine,
         last_status=summary.receipts.status_of(chat.last_message_id).value if last_mine else "",
+        is_group=chat.kind is ChatKind.GROUP,
     )

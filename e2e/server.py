@@ -33,6 +33,8 @@ TEST_ENV = {
     "CHAT_LOGIN_FAILURES_PER_IP": "100000",  # the fuzzer tries many wrong sign-ins
     # Sessions revoked behind the app's back are noticed within seconds, not a minute.
     "CHAT_SESSION_RECHECK_SECONDS": "3",
+    # A closed browser shows "last seen" within seconds (tabs beat every third of this).
+    "CHAT_PRESENCE_TTL_SECONDS": "4",
     "CHAT_SENDS_PER_USER": "1000000",
     "CHAT_SENDS_PER_IP": "1000000",
 }

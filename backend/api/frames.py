@@ -9,7 +9,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from backend.errors import InvalidInput, TooLarge
-from backend.events import ChatChanged, ChatEvent, MessageCreated, ReceiptsChanged, TypingChanged
+from backend.events import (
+    ChatChanged,
+    ChatEvent,
+    MessageCreated,
+    PresenceChanged,
+    ReceiptsChanged,
+    TypingChanged,
+)
 from backend.models import Message
 
 MAX_ID_CHARS = 64
@@ -50,8 +57,17 @@ def error_frame(code: str, message: str, temp_id: str | None = None) -> dict[str
     return frame
 
 
-def event_frames(event: ChatEvent) -> list[dict[str, Any]]:
+def event_frames(event: ChatEvent | PresenceChanged) -> list[dict[str, Any]]:
     """The frames a member's socket gets for one bus event."""
+    if isinstance(event, PresenceChanged):
+        frame: dict[str, Any] = {
+            "type": "presence",
+            "userId": event.user_id,
+            "status": "online" if event.online else "offline",
+        }
+        if event.last_seen_at is not None:
+            frame["lastSeen"] = timestamp(event.last_seen_at)
+        return [frame]
     if isinstance(event, MessageCreated):
         return [message_frame(event.message)]
     if isinstance(event, ReceiptsChanged):

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections import deque
 from urllib.parse import urlsplit
 
@@ -96,6 +97,7 @@ class _Socket:
         self.client_ip = websocket.client.host if websocket.client else ""
         self.own_acks: deque[str] = deque(maxlen=OWN_ECHOES)
         self.send_lock = asyncio.Lock()
+        self.connection_id = f"ws:{uuid.uuid4()}"  # this socket, for presence
 
     async def run(self) -> None:
         """Read frames and push events side by side until either ends; then clean up.
@@ -104,6 +106,8 @@ class _Socket:
         so it reaches the client under every ASGI server.
         """
         subscription = self.services.bus.subscribe(self.user.id)
+        presence = self.services.presence
+        presence.heartbeat(self.user.id, self.connection_id)
         reading = asyncio.create_task(self._read())
         pushing = asyncio.create_task(self._push(subscription))
         try:
@@ -113,6 +117,7 @@ class _Socket:
                 task.cancel()
             await asyncio.gather(reading, pushing, return_exceptions=True)
             await subscription.close()
+            presence.disconnect(self.user.id, self.connection_id)
         outcomes = set()
         for task in done:
             if task.cancelled():
@@ -193,6 +198,8 @@ class _Socket:
             raw = (
                 incoming.get("text") if incoming.get("text") is not None else incoming.get("bytes")
             )
+            # Any frame is a sign of life; clients ping when idle (seed: every 25 s).
+            self.services.presence.heartbeat(self.user.id, self.connection_id)
             try:
                 command = parse_frame(raw or "", max_bytes)
                 if not isinstance(command, PingCommand) and not self._session_still_good():

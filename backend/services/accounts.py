@@ -181,6 +181,10 @@ class AccountService:
             raise NotFound("No such user.")
         return user
 
+    def get_users(self, user_ids: list[str]) -> dict[str, User]:
+        """The users that exist among ``user_ids`` (names of senders, members), by id."""
+        return self._users.get_users(user_ids)
+
     def search_users(self, viewer_id: str, query: str) -> list[User]:
         """People to start a chat with: username prefix or display-name match, never oneself."""
         require_encodable(query, "The search")

@@ -167,6 +167,7 @@ class ChatService:
                     peer=peer,
                     is_member=me.is_active,
                     member_count=sum(m.is_active for m in members_by_chat[chat.id]),
+                    my_read_upto=me.read_upto,
                 )
             )
         return summaries

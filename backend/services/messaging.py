@@ -104,8 +104,9 @@ class MessagingService:
             ),
             new_message_id,
         )
+        # No sender for the chat list: a line about the group is nobody's message to tick.
         self._chat_store.record_activity(
-            chat_id, message.id, message.created_at, preview_of(message.content), actor_id
+            chat_id, message.id, message.created_at, preview_of(message.content), ""
         )
         self._bus.publish(recipients, MessageCreated(chat_id, message))
         return message

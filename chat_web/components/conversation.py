@@ -2,12 +2,63 @@
 
 import reflex as rx
 
+from chat_web.components.groups import group_info_panel
 from chat_web.components.icon_button import icon_button
 from chat_web.components.local_time import local_time
 from chat_web.components.status import status_tick
 from chat_web.i18n import t
 from chat_web.states.conversation import COMPOSER_ID, ConversationState
 from chat_web.views import MessageView
+
+
+def _presence() -> rx.Component:
+    """ "online" / "last seen today at 15:45" (in the viewer's zone), for a 1:1 chat."""
+    return rx.el.span(
+        rx.cond(
+            ConversationState.peer_online,
+            t("presence.online"),
+            rx.cond(
+                ConversationState.peer_last_seen != "",
+                local_time(
+                    iso=ConversationState.peer_last_seen,
+                    mode="last_seen",
+                    today=t("presence.last_seen_today"),
+                    yesterday=t("presence.last_seen_yesterday"),
+                    other=t("presence.last_seen_date"),
+                ),
+            ),
+        ),
+        class_name="muted presence",
+        data_testid="presence-status",
+        data_online=ConversationState.peer_online.to_string(),
+    )
+
+
+def _header_line() -> rx.Component:
+    """Under the title: who is typing, else presence (1:1) or the members (group)."""
+    return rx.cond(
+        ConversationState.typing_text != "",
+        rx.el.span(
+            ConversationState.typing_text,
+            class_name="typing",
+            aria_live="polite",
+            data_testid="typing-indicator",
+        ),
+        rx.cond(
+            ConversationState.is_group,
+            rx.el.span(
+                ConversationState.members_label, class_name="muted", data_testid="chat-members"
+            ),
+            rx.fragment(
+                rx.el.span(
+                    ConversationState.subtitle,
+                    class_name="visually-hidden",
+                    data_testid="chat-subtitle",
+                ),
+                _presence(),
+            ),
+        ),
+    )
 
 
 def chat_header() -> rx.Component:
@@ -17,9 +68,10 @@ def chat_header() -> rx.Component:
         ),
         rx.el.div(
             rx.el.h2(ConversationState.title, class_name="chat-header-title"),
-            rx.el.span(ConversationState.subtitle, class_name="muted", data_testid="chat-subtitle"),
+            _header_line(),
             class_name="chat-header-text",
         ),
+        rx.cond(ConversationState.is_group, group_info_panel()),
         class_name="chat-header",
         data_testid="chat-header",
     )
@@ -27,11 +79,16 @@ def chat_header() -> rx.Component:
 
 @rx.memo
 def bubble_body(
-    text: rx.Var[str], sent_at: rx.Var[str], mine: rx.Var[bool], status: rx.Var[str]
+    text: rx.Var[str],
+    sent_at: rx.Var[str],
+    mine: rx.Var[bool],
+    status: rx.Var[str],
+    sender_name: rx.Var[str],
 ) -> rx.Component:
     """The unchanging part of a bubble, memoised on plain values: when one message arrives,
     React skips the hundred bubbles around it instead of re-rendering each."""
     return rx.el.div(
+        rx.cond(sender_name != "", rx.el.span(sender_name, class_name="sender-name")),
         # Text is rendered as text (React escapes it): no user content ever becomes HTML.
         rx.el.p(text, class_name="message-text"),
         rx.el.div(
@@ -43,10 +100,53 @@ def bubble_body(
     )
 
 
+def _day_and_divider(message: MessageView) -> rx.Component:
+    return rx.fragment(
+        rx.cond(
+            message.day_label != "",
+            rx.el.li(
+                rx.el.span(message.day_label),
+                class_name="day-separator",
+                role="separator",
+                data_testid="day-separator",
+            ),
+        ),
+        rx.cond(
+            message.id == ConversationState.unread_divider_id,
+            rx.el.li(
+                rx.el.span(ConversationState.unread_label),
+                class_name="unread-divider",
+                role="separator",
+                data_testid="unread-divider",
+            ),
+        ),
+    )
+
+
+def message_item(message: MessageView) -> rx.Component:
+    return rx.fragment(
+        _day_and_divider(message),
+        rx.cond(message.kind == "system", system_line(message), message_bubble(message)),
+    )
+
+
+def system_line(message: MessageView) -> rx.Component:
+    return rx.el.li(
+        rx.el.span(message.text),
+        class_name="system-line",
+        data_message_id=message.id,
+        data_testid="system-message",
+    )
+
+
 def message_bubble(message: MessageView) -> rx.Component:
     return rx.el.li(
         bubble_body(
-            text=message.text, sent_at=message.sent_at, mine=message.mine, status=message.status
+            text=message.text,
+            sent_at=message.sent_at,
+            mine=message.mine,
+            status=message.status,
+            sender_name=message.sender_name,
         ),
         rx.cond(
             message.status == "failed",
@@ -83,8 +183,8 @@ def message_list() -> rx.Component:
             rx.el.p(t("conversation.beginning"), class_name="muted beginning"),
         ),
         rx.el.ol(
-            rx.foreach(ConversationState.history, message_bubble),
-            rx.foreach(ConversationState.recent, message_bubble),
+            rx.foreach(ConversationState.history, message_item),
+            rx.foreach(ConversationState.recent, message_item),
             class_name="messages",
         ),
         rx.cond(
@@ -105,6 +205,14 @@ def message_list() -> rx.Component:
 
 
 def composer() -> rx.Component:
+    return rx.cond(
+        ConversationState.is_member,
+        _composer_form(),
+        rx.el.p(t("groups.not_member"), class_name="not-member muted", data_testid="not-member"),
+    )
+
+
+def _composer_form() -> rx.Component:
     return rx.el.form(
         rx.cond(
             ConversationState.composer_error != "",
@@ -123,6 +231,8 @@ def composer() -> rx.Component:
                 placeholder=t("conversation.placeholder"),
                 aria_label=t("conversation.placeholder"),
                 auto_complete="off",
+                # Others see "typing…": at most one signal every 2 s while keys are pressed.
+                on_change=ConversationState.typing.throttle(2000),
                 class_name="composer-input",
                 data_testid="message-input",
             ),

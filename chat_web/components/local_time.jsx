@@ -17,13 +17,26 @@ function label(date, mode) {
   return date.toLocaleDateString(undefined, { year: "2-digit", month: "numeric", day: "numeric" });
 }
 
-export function LocalTime({ iso, mode }) {
+// "last seen today at {time}" / "... yesterday at {time}" / "... {date} at {time}": the
+// sentences come translated from the server, the time and date are formatted here.
+function lastSeen(date, { today, yesterday, other }) {
+  const time = date.toLocaleTimeString(undefined, { hour: "numeric", minute: "2-digit" });
+  const startOfToday = new Date();
+  startOfToday.setHours(0, 0, 0, 0);
+  const diff = startOfToday - date;
+  const sentence = diff <= 0 ? today : diff <= DAY ? yesterday : other;
+  const day = date.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+  return (sentence || "").replace("{time}", time).replace("{date}", day);
+}
+
+export function LocalTime({ iso, mode, today, yesterday, other }) {
   if (!iso) return null;
   const date = new Date(iso);
   if (isNaN(date)) return null;
+  const text = mode === "last_seen" ? lastSeen(date, { today, yesterday, other }) : label(date, mode);
   return (
     <time dateTime={iso} title={date.toLocaleString()}>
-      {label(date, mode)}
+      {text}
     </time>
   );
 }

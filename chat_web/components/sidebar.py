@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from chat_web.components.groups import new_group_dialog
 from chat_web.components.icon_button import icon_button
 from chat_web.components.local_time import local_time
 from chat_web.components.status import status_tick
@@ -101,6 +102,7 @@ def sidebar() -> rx.Component:
                 class_name="me",
             ),
             new_chat_dialog(),
+            new_group_dialog(),
             icon_button(
                 "log-out",
                 t("auth.sign_out"),

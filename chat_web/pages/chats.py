@@ -10,7 +10,7 @@ from chat_web.states.conversation import ConversationState
 from chat_web.states.live import LiveState
 from chat_web.states.session import SessionState
 
-ON_LOAD = [SessionState.require_user, LiveState.listen]
+ON_LOAD = [SessionState.require_user, ConversationState.detect_time_zone, LiveState.listen]
 
 
 def messenger() -> rx.Component:
@@ -19,6 +19,13 @@ def messenger() -> rx.Component:
         # assets/chat.js presses these when the tab is shown or hidden (read receipts).
         rx.el.button(id="page-shown", hidden=True, on_click=ConversationState.page_shown),
         rx.el.button(id="page-hidden", hidden=True, on_click=ConversationState.page_hidden),
+        # ... and this one every heartbeat_ms while the page is open (presence).
+        rx.el.button(
+            id="presence-beat",
+            hidden=True,
+            on_click=LiveState.heartbeat,
+            data_interval_ms=LiveState.heartbeat_ms,
+        ),
         rx.el.div(
             sidebar(),
             conversation_pane(),

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+import time
 import uuid
+import zoneinfo
 from datetime import UTC, datetime
 
 import reflex as rx
 
 from backend.content import validate_content
 from backend.errors import ChatError
-from backend.models import ChatKind, Message, MessageStatus, Receipts
+from backend.events import PresenceChanged, TypingChanged
+from backend.models import ChatKind, Message, MessageStatus, Receipts, User
 from chat_web import message_window as window
-from chat_web.i18n import error_text, t
+from chat_web.i18n import error_text, join_names, t, tn
 from chat_web.services import services
 from chat_web.states.session import SessionState
-from chat_web.views import MessageView, message_view, pending_view
+from chat_web.views import MessageView, Viewer, message_view, pending_view, with_day_labels
 
 log = logging.getLogger(__name__)
 
 COMPOSER_ID = "composer"
+# A typing indicator lapses this long after the last "typing" heard (senders repeat every 2 s).
+TYPING_LAPSE_SECONDS = 3.5
 
 
 class ConversationState(rx.State):
@@ -37,6 +43,20 @@ class ConversationState(rx.State):
     is_missing: bool = False
     composer_error: str = ""
     announcement: str = ""
+    is_group: bool = False
+    is_member: bool = True  # False in a group the user left or was removed from
+    members_label: str = ""  # a group's header line: "Alice, Bob and You"
+    # A 1:1 chat's other person: "online", or when they were last seen (ISO; "" = unknown).
+    peer_online: bool = False
+    peer_last_seen: str = ""
+    typing_text: str = ""
+    # The first message that arrived since the user last read the chat ("new messages").
+    unread_divider_id: str = ""
+    unread_label: str = ""
+    _peer_id: str = ""
+    _names: dict[str, str] = {}
+    _typing: dict[str, float] = {}  # user id -> when their indicator lapses (epoch seconds)
+    _time_zone: str = ""
     _receipts: Receipts = Receipts()
     _paged_back: bool = False  # the reader scrolled into older pages since opening the chat
     # Messages not (yet) stored, per chat: they survive switching chats and reconnects.
@@ -59,8 +79,23 @@ class ConversationState(rx.State):
         # never changed in place, and identity tells which messages changed.
         return [*self.get_value("history"), *self.get_value("recent")]
 
+    def _viewer(self, user_id: str) -> Viewer:
+        tz = None
+        if self._time_zone:
+            try:
+                tz = zoneinfo.ZoneInfo(self._time_zone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                tz = None
+        return Viewer(user_id, self._names, self.is_group, tz)
+
+    def _today(self) -> datetime:
+        viewer = self._viewer("")
+        now = datetime.now(UTC)
+        return now.astimezone(viewer.tz) if viewer.tz else now
+
     def _show(self, combined: list[MessageView]) -> None:
         """Make ``combined`` the window, resending as little as possible."""
+        combined = with_day_labels(combined, self._today().date())
         placed = window.place(
             self.get_value("history"),
             combined,
@@ -90,19 +125,33 @@ class ConversationState(rx.State):
         try:
             summary = svc.chats.get_summary(user_id, chat_id)
             page = svc.messaging.list_messages(user_id, chat_id)
+            members = svc.chats.members(user_id, chat_id)
         except ChatError:
             self.is_missing, self.title, self.subtitle, self.history = True, "", "", []
             return
         self.is_missing = False
         self.title = summary.title
-        self.subtitle = (
-            f"@{summary.peer.username}"
-            if summary.chat.kind is ChatKind.DIRECT and summary.peer
-            else ""
-        )
+        self.is_group = summary.chat.kind is ChatKind.GROUP
+        self.is_member = summary.is_member
+        self._typing, self.typing_text = {}, ""
+        self._show_members(user_id, [user for _, user in members])
+        self._peer_id = summary.peer.id if summary.peer else ""
+        self.subtitle = f"@{summary.peer.username}" if summary.peer else ""
+        self._show_presence(user_id)
+        senders = {m.sender_id for m in page.messages} - set(self._names)
+        if senders:  # people who wrote here and have left since
+            found = svc.accounts.get_users(list(senders))
+            self._names = {**self._names, **{u.id: u.display_name for u in found.values()}}
         self._receipts = page.receipts
-        self.history = [message_view(m, user_id, page.receipts) for m in page.messages]
+        viewer = self._viewer(user_id)
+        self.history = [message_view(m, viewer, page.receipts) for m in page.messages]
         self.has_older = page.has_more
+        first_unread = next(
+            (m.id for m in page.messages if m.id > summary.my_read_upto and m.sender_id != user_id),
+            "",
+        )
+        self.unread_divider_id = first_unread if summary.unread else ""
+        self.unread_label = tn("conversation.unread", summary.unread) if summary.unread else ""
         self._show([*self.get_value("history"), *self._unsent_after(self.get_value("history"))])
         if self._is_visible:
             svc.receipts.mark_read(user_id, chat_id)
@@ -119,7 +168,76 @@ class ConversationState(rx.State):
 
     def _close(self) -> None:
         self.chat_id, self.title, self.subtitle, self.history, self.recent = "", "", "", [], []
-        self.is_missing = self.has_older = self.has_newer = False
+        self.is_missing = self.has_older = self.has_newer = self.is_group = False
+        self._typing, self.typing_text, self.unread_divider_id = {}, "", ""
+
+    async def _refresh_info(self) -> None:
+        """The chat's name or membership changed: re-read the header and who may write."""
+        user_id = await self._user_id()
+        svc = services()
+        try:
+            summary = svc.chats.get_summary(user_id, self.chat_id)
+            members = svc.chats.members(user_id, self.chat_id)
+        except ChatError:
+            return
+        self.title, self.is_member = summary.title, summary.is_member
+        self._show_members(user_id, [user for _, user in members])
+
+    def _show_members(self, user_id: str, people: list[User]) -> None:
+        self._names = {u.id: u.display_name for u in people}
+        if not self.is_group:
+            self.members_label = ""
+            return
+        others = sorted((u.display_name for u in people if u.id != user_id), key=str.casefold)
+        you = [t("groups.you")] if self.is_member else []
+        self.members_label = join_names([*others, *you])
+
+    def _show_presence(self, viewer_id: str) -> None:
+        if self.is_group or not self._peer_id:
+            self.peer_online, self.peer_last_seen = False, ""
+            return
+        presence = services().presence.status_of(viewer_id, self._peer_id)
+        self.peer_online = presence.online
+        self.peer_last_seen = presence.last_seen_at.isoformat() if presence.last_seen_at else ""
+
+    def _apply_presence(self, event: PresenceChanged) -> None:
+        if event.user_id == self._peer_id and not self.is_group:
+            self.peer_online = event.online
+            if event.last_seen_at is not None or event.online:
+                self.peer_last_seen = event.last_seen_at.isoformat() if event.last_seen_at else ""
+
+    def _apply_typing(self, event: TypingChanged) -> None:
+        """Someone in the open chat started or stopped typing."""
+        others = {k: v for k, v in self._typing.items() if k != event.user_id}
+        if event.is_typing:
+            others[event.user_id] = time.time() + TYPING_LAPSE_SECONDS
+        self._typing = others
+        self._say_who_types()
+
+    def _lapse_typing(self) -> float | None:
+        """Drop indicators nobody renewed; seconds until the next one lapses (None: none)."""
+        now = time.time()
+        live = {k: v for k, v in self._typing.items() if v > now}
+        if live != self._typing:
+            self._typing = live
+            self._say_who_types()
+        return min(live.values()) - now if live else None
+
+    def _say_who_types(self) -> None:
+        names = [self._names.get(u, "") for u in sorted(self._typing)]
+        names = [n for n in names if n]
+        if not names:
+            text = ""
+        elif not self.is_group:
+            text = t("typing.direct")
+        elif len(names) == 1:
+            text = t("typing.one", name=names[0])
+        elif len(names) == 2:
+            text = t("typing.two", first=names[0], second=names[1])
+        else:
+            text = t("typing.many", count=len(names))
+        if text != self.typing_text:
+            self.typing_text = text
 
     async def _add_live(self, message: Message) -> bool:
         """A message arrived on the bus for the open chat: show it once, in server order.
@@ -129,7 +247,10 @@ class ConversationState(rx.State):
         """
         if self.has_newer:
             return False  # the user is reading old history; the chat list tells them
-        view = message_view(message, await self._user_id(), self._receipts)
+        if message.sender_id in self._typing:  # a message ends its sender's typing
+            self._typing = {k: v for k, v in self._typing.items() if k != message.sender_id}
+            self._say_who_types()
+        view = message_view(message, self._viewer(await self._user_id()), self._receipts)
         combined = window.with_arrival(self._window(), view)
         if combined is not None:
             self._show(combined)
@@ -172,8 +293,15 @@ class ConversationState(rx.State):
         if self.has_newer:  # replying from deep in history: show the conversation's end again
             await self._open(self.chat_id)
         temp_id = str(uuid.uuid4())
-        now = datetime.now(UTC).isoformat(timespec="microseconds")
-        self._show([*self._window(), pending_view(temp_id, content["text"], now)])
+        now = datetime.now(UTC)
+        pending = pending_view(
+            temp_id,
+            content["text"],
+            now.isoformat(timespec="microseconds"),
+            self._viewer("").local_day(now),
+        )
+        self.unread_divider_id = ""
+        self._show([*self._window(), pending])
         yield  # the pending bubble reaches the browser before the round trip to storage
         await self._store(temp_id, content["text"])
 
@@ -229,12 +357,16 @@ class ConversationState(rx.State):
             self.is_loading_older = False
             return
         self._paged_back = True
-        stored = [message_view(m, user_id, self._receipts) for m in page.messages] + [
+        viewer = self._viewer(user_id)
+        stored = [message_view(m, viewer, self._receipts) for m in page.messages] + [
             m for m in current if window.is_stored(m)
         ]
         if len(stored) > window.MAX_WINDOW:  # keep what the reader is looking at
             stored, self.has_newer = stored[: window.MAX_WINDOW], True
-        self.history, self.recent = stored + [m for m in current if not window.is_stored(m)], []
+        self.history = with_day_labels(
+            stored + [m for m in current if not window.is_stored(m)], self._today().date()
+        )
+        self.recent = []
         self.has_older = page.has_more
         self.is_loading_older = False
 
@@ -253,6 +385,32 @@ class ConversationState(rx.State):
     @rx.event
     def page_hidden(self):
         self._is_visible = False
+
+    @rx.event
+    async def typing(self, _text: str = ""):
+        """The composer changed (throttled in the browser): tell the others."""
+        if not self.chat_id or self.is_missing or not self.is_member:
+            return
+        user_id = await self._user_id()
+        if user_id:
+            with contextlib.suppress(ChatError):  # left the chat meanwhile: nobody to tell
+                services().typing.set_typing(user_id, self.chat_id, True)
+
+    @rx.event
+    def detect_time_zone(self):
+        """on_load: ask the browser for its time zone (date separators are local dates)."""
+        return rx.call_script(
+            "Intl.DateTimeFormat().resolvedOptions().timeZone",
+            callback=ConversationState.set_time_zone,
+        )
+
+    @rx.event
+    def set_time_zone(self, name: str):
+        try:
+            zoneinfo.ZoneInfo(str(name))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return
+        self._time_zone = str(name)
 
     @rx.event
     def clear_composer_error(self):

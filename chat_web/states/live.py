@@ -7,10 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import reflex as rx
 
-from backend.events import ChatEvent, MessageCreated, ReceiptsChanged, SessionEnded, TypingChanged
+from backend.events import (
+    ChatChanged,
+    Event,
+    MessageCreated,
+    PresenceChanged,
+    ReceiptsChanged,
+    SessionEnded,
+    TypingChanged,
+)
 from backend.ports import SubscriptionLagged
 from backend.services.accounts import hash_token
 from chat_web.services import services
@@ -31,6 +40,20 @@ def chat_id_from_path(path: str) -> str:
 
 
 class LiveState(rx.State):
+    # How often assets/chat.js reports that this tab is still there (presence heartbeats).
+    heartbeat_ms: int = 10_000
+
+    @rx.event
+    async def heartbeat(self):
+        """assets/chat.js, every ``heartbeat_ms`` while the page is open: keeps the user online.
+
+        The browser beats, not the server-side listener, so a closed laptop (whose socket is
+        not closed cleanly) stops beating and goes offline when its presence lapses.
+        """
+        user_id = (await self.get_state(SessionState)).user_id
+        if user_id:
+            services().presence.heartbeat(user_id, self.router.session.client_token)
+
     @rx.event(background=True)
     async def listen(self):
         """on_load of the chat pages: subscribe, then sync from storage, then apply events.
@@ -54,25 +77,44 @@ class LiveState(rx.State):
         _listeners[token] = current
         svc = services()
         subscription = svc.bus.subscribe(user_id)
+        signed_out = False
         try:
             async with self:
+                self.heartbeat_ms = int(svc.presence.heartbeat_seconds * 1000)
                 await self._show_storage(chat_id_from_path(path))
+            svc.presence.heartbeat(user_id, token)
             # This device now holds everything sent while it was away: two ticks for senders.
             svc.receipts.mark_all_delivered(user_id)
+            recheck = svc.settings.session_recheck_seconds
+            checked_at = time.monotonic()
+            typing_lapses: float | None = None
             while True:
+                wait = recheck - (time.monotonic() - checked_at)
+                if typing_lapses is not None:
+                    wait = min(wait, typing_lapses)
                 try:
-                    event = await subscription.get(timeout=svc.settings.session_recheck_seconds)
+                    event = await subscription.get(timeout=max(wait, 0.05))
                 except SubscriptionLagged:  # events were dropped: show storage's truth again
                     async with self:
                         chat_id = (await self.get_state(ConversationState)).chat_id
                         await self._show_storage(chat_id)
                     continue
-                if event is None:  # quiet for a while: is the session still good?
+                if isinstance(event, TypingChanged) or typing_lapses is not None:
+                    typing_lapses = await self._update_typing(event)
+                    if isinstance(event, TypingChanged):
+                        continue
+                if event is None:
+                    if time.monotonic() - checked_at < recheck:
+                        continue
+                    # Quiet for a while: is the session still good?
+                    checked_at = time.monotonic()
                     async with self:
                         if not (await self.get_state(SessionState))._verified_user_id():
+                            signed_out = True
                             break
                 elif isinstance(event, SessionEnded):
                     if event.token_hash == session_hash:
+                        signed_out = True
                         break  # signed out (here or in another tab of this browser)
                 else:
                     try:
@@ -83,7 +125,18 @@ class LiveState(rx.State):
             await subscription.close()
             if _listeners.get(token) is current:
                 del _listeners[token]
+            if signed_out:  # a closed tab is not told apart from a reload: it lapses instead
+                svc.presence.disconnect(user_id, token)
         return rx.redirect("/login", replace=True)
+
+    async def _update_typing(self, event: Event | None) -> float | None:
+        """Apply a typing event to the open chat and let lapsed indicators go; seconds until
+        the next one lapses (None when nobody is typing)."""
+        async with self:
+            conversation = await self.get_state(ConversationState)
+            if isinstance(event, TypingChanged) and conversation.chat_id == event.chat_id:
+                conversation._apply_typing(event)
+            return conversation._lapse_typing()
 
     async def _show_storage(self, chat_id: str) -> None:
         """The chat list and the open chat (if any) as storage has them now."""
@@ -94,14 +147,18 @@ class LiveState(rx.State):
         else:
             conversation._close()
 
-    async def _apply(self, user_id: str, event: ChatEvent) -> None:
+    async def _apply(self, user_id: str, event: Event) -> None:
         """Apply one event: first what the user sees, then the bookkeeping it causes.
 
         Leaving the ``async with`` block sends the change to the browser, so the new bubble is
         on screen before the receipt is written and before the chat list is re-read.
         """
-        if isinstance(event, TypingChanged):
-            return  # typing indicators come to the web UI with issue #3
+        if isinstance(event, PresenceChanged):
+            async with self:
+                (await self.get_state(ConversationState))._apply_presence(event)
+            return
+        if isinstance(event, TypingChanged | SessionEnded):
+            return  # typing is applied by the loop, which also lets indicators lapse
         shown = False
         async with self:
             conversation = await self.get_state(ConversationState)
@@ -110,6 +167,8 @@ class LiveState(rx.State):
                 shown = await conversation._add_live(event.message)
             elif isinstance(event, ReceiptsChanged) and is_open:
                 conversation._apply_receipts(event.chat_receipts)
+            elif isinstance(event, ChatChanged) and is_open:
+                await conversation._refresh_info()
         if isinstance(event, MessageCreated) and event.message.sender_id != user_id:
             receipts = services().receipts
             mark = receipts.mark_read if shown else receipts.mark_delivered
