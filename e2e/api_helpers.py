@@ -163,6 +163,12 @@ def ping(ws: ClientConnection) -> list[Frame]:
     return skipped
 
 
+def not_presence(frames: list[Frame]) -> list[Frame]:
+    """All but presence frames: people sharing a chat come online and go offline at any time
+    (a socket that connects brings its user online for the others)."""
+    return [f for f in frames if f.get("type") != "presence"]
+
+
 def frames_within(ws: ClientConnection, seconds: float) -> list[Frame]:
     """Everything that arrives in the next ``seconds`` (for "nothing else comes" checks)."""
     frames: list[Frame] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import uuid
 
 import pytest
@@ -16,6 +17,7 @@ from e2e.api_helpers import (
     frames_within,
     history,
     login,
+    not_presence,
     open_chat,
     ping,
     recv_frame,
@@ -364,7 +366,7 @@ def test_a_refused_frame_gets_an_error_keeps_the_socket_and_stores_nothing(
         send_frame(wa, {"type": "ping"})
         assert recv_frame(wa) == {"type": "pong"}
         # Bob heard nothing, and nothing was stored.
-        assert ping(wb) + frames_within(wb, QUIET) == []
+        assert not_presence(ping(wb) + frames_within(wb, QUIET)) == []
     assert history(client, alice, chat_id) == []
 
 
@@ -423,10 +425,10 @@ def test_an_outsider_learns_nothing_and_changes_nothing_over_the_socket(client, 
                     "code": "not_found",
                     "message": NOT_MEMBER,
                 }
-        assert ping(wm) == []
+        assert not_presence(ping(wm)) == []
         # The members heard nothing of it: no message, no typing, no receipt.
-        assert ping(wa) + frames_within(wa, QUIET) == []
-        assert ping(wb) + frames_within(wb, QUIET) == []
+        assert not_presence(ping(wa) + frames_within(wa, QUIET)) == []
+        assert not_presence(ping(wb) + frames_within(wb, QUIET)) == []
 
     assert [m["messageId"] for m in history(client, alice, chat_id)] == [secret["messageId"]]
     assert history(client, alice, chat_id)[0]["status"] != "read"  # Mallory's read moved nothing
@@ -529,3 +531,15 @@ def test_a_busy_socket_whose_session_ended_elsewhere_is_closed(
                 with contextlib.suppress(TimeoutError):
                     ws.recv(timeout=0.1)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+def test_presence_frames_say_online_then_offline_with_last_seen(client, base_url, pair):
+    alice, bob, _ = pair
+    with socket(base_url, alice.token) as wa:
+        with socket(base_url, bob.token):
+            online = wait_for(wa, "presence", where=lambda f: f["userId"] == bob.id)
+            assert online == {"type": "presence", "userId": bob.id, "status": "online"}
+        # Bob's socket closed cleanly: he is offline at once, with the time he was last seen.
+        offline = wait_for(wa, "presence", where=lambda f: f["userId"] == bob.id)
+        assert offline["status"] == "offline"
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", offline["lastSeen"])
