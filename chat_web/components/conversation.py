@@ -1,11 +1,13 @@
 """The right pane: the chat header, the message list and the composer."""
 
 import reflex as rx
+from reflex.vars.base import Var
 
 from chat_web.components.groups import group_info_panel
 from chat_web.components.icon_button import icon_button
 from chat_web.components.local_time import local_time
 from chat_web.components.status import status_tick
+from chat_web.components.virtual_list import virtual_list
 from chat_web.i18n import t
 from chat_web.states.conversation import COMPOSER_ID, ConversationState
 from chat_web.views import MessageView
@@ -104,7 +106,7 @@ def _day_and_divider(message: MessageView) -> rx.Component:
     return rx.fragment(
         rx.cond(
             message.day_label != "",
-            rx.el.li(
+            rx.el.div(
                 rx.el.span(message.day_label),
                 class_name="day-separator",
                 role="separator",
@@ -113,7 +115,7 @@ def _day_and_divider(message: MessageView) -> rx.Component:
         ),
         rx.cond(
             message.id == ConversationState.unread_divider_id,
-            rx.el.li(
+            rx.el.div(
                 rx.el.span(ConversationState.unread_label),
                 class_name="unread-divider",
                 role="separator",
@@ -123,15 +125,17 @@ def _day_and_divider(message: MessageView) -> rx.Component:
     )
 
 
-def message_item(message: MessageView) -> rx.Component:
-    return rx.fragment(
+def message_row(message: MessageView) -> rx.Component:
+    """One row of the virtual list: separators above it, then the line or the bubble."""
+    return rx.el.div(
         _day_and_divider(message),
         rx.cond(message.kind == "system", system_line(message), message_bubble(message)),
+        class_name="message-row",
     )
 
 
 def system_line(message: MessageView) -> rx.Component:
-    return rx.el.li(
+    return rx.el.div(
         rx.el.span(message.text),
         class_name="system-line",
         data_message_id=message.id,
@@ -140,7 +144,7 @@ def system_line(message: MessageView) -> rx.Component:
 
 
 def message_bubble(message: MessageView) -> rx.Component:
-    return rx.el.li(
+    return rx.el.div(
         bubble_body(
             text=message.text,
             sent_at=message.sent_at,
@@ -163,29 +167,48 @@ def message_bubble(message: MessageView) -> rx.Component:
         data_message_id=message.id,
         data_status=message.status,
         data_testid="message",
-        key=message.id,
+    )
+
+
+def _list_top() -> rx.Component:
+    return rx.cond(
+        ConversationState.has_older,
+        rx.el.button(
+            t("conversation.load_older"),
+            type="button",
+            on_click=ConversationState.load_older,
+            disabled=ConversationState.is_loading_older,
+            class_name="load-older",
+            data_testid="load-older",
+        ),
+        rx.el.p(t("conversation.beginning"), class_name="muted beginning"),
     )
 
 
 def message_list() -> rx.Component:
+    window = ConversationState.history + ConversationState.recent
     return rx.el.section(
         rx.el.h3(t("conversation.messages"), class_name="visually-hidden"),
-        rx.cond(
-            ConversationState.has_older,
-            rx.el.button(
-                t("conversation.load_older"),
-                type="button",
-                on_click=ConversationState.load_older,
-                disabled=ConversationState.is_loading_older,
-                class_name="load-older",
-                data_testid="load-older",
-            ),
-            rx.el.p(t("conversation.beginning"), class_name="muted beginning"),
-        ),
-        rx.el.ol(
-            rx.foreach(ConversationState.history, message_item),
-            rx.foreach(ConversationState.recent, message_item),
-            class_name="messages",
+        virtual_list(
+            window,
+            MessageView,
+            message_row,
+            header=_list_top(),
+            # Rows put above (older pages) lower this, so the rows in view stay in place.
+            first_item_index=ConversationState.first_index,
+            # A chat opens at its newest message, and short chats sit at the bottom.
+            initial_scroll_top=10**9,
+            align_to_bottom=True,
+            # New messages scroll into view only for a reader who is at the bottom already.
+            follow_output=Var(_js_expr="((atBottom) => (atBottom ? 'auto' : false))"),
+            start_reached=ConversationState.load_older,
+            increase_viewport_by={"top": 400, "bottom": 200},
+            key=ConversationState.list_key,
+            id="message-list",
+            tab_index=0,
+            aria_label=t("conversation.messages"),
+            class_name="message-list",
+            data_testid="message-list",
         ),
         rx.cond(
             ConversationState.has_newer,
@@ -196,11 +219,7 @@ def message_list() -> rx.Component:
                 class_name="jump-latest",
             ),
         ),
-        id="message-list",
-        tab_index=0,
-        aria_label=t("conversation.messages"),
-        class_name="message-list",
-        data_testid="message-list",
+        class_name="message-pane",
     )
 
 

@@ -25,6 +25,8 @@ from chat_web.views import MessageView, Viewer, message_view, pending_view, with
 log = logging.getLogger(__name__)
 
 COMPOSER_ID = "composer"
+# Virtuoso's firstItemIndex must stay positive while older pages are put above: start high.
+FIRST_INDEX = 1_000_000_000
 # A typing indicator lapses this long after the last "typing" heard (senders repeat every 2 s).
 TYPING_LAPSE_SECONDS = 3.5
 
@@ -40,6 +42,9 @@ class ConversationState(rx.State):
     # True once older pages pushed the newest messages out of the window.
     has_newer: bool = False
     is_loading_older: bool = False
+    # The virtual list's index of the first message in the window (see _reindex).
+    first_index: int = FIRST_INDEX
+    list_key: str = ""  # changes each time a chat is (re)opened: the list starts afresh
     is_missing: bool = False
     composer_error: str = ""
     announcement: str = ""
@@ -93,9 +98,22 @@ class ConversationState(rx.State):
         now = datetime.now(UTC)
         return now.astimezone(viewer.tz) if viewer.tz else now
 
+    def _reindex(self, before: list[MessageView], after: list[MessageView]) -> None:
+        """Keep each message's index in the virtual list when rows are added or dropped
+        above it (older pages in, the window trimmed), so the reader's view doesn't jump."""
+        if not before or not after:
+            return
+        old_ids = [m.id for m in before]
+        new_ids = [m.id for m in after]
+        if new_ids[0] in old_ids:  # rows dropped from the top
+            self.first_index += old_ids.index(new_ids[0])
+        elif old_ids[0] in new_ids:  # rows put above
+            self.first_index -= new_ids.index(old_ids[0])
+
     def _show(self, combined: list[MessageView]) -> None:
         """Make ``combined`` the window, resending as little as possible."""
         combined = with_day_labels(combined, self._today().date())
+        self._reindex(self._window(), combined)
         placed = window.place(
             self.get_value("history"),
             combined,
@@ -121,7 +139,8 @@ class ConversationState(rx.State):
         svc = services()
         self.chat_id, self.composer_error, self.announcement = chat_id, "", ""
         self.has_newer = self.is_loading_older = self._paged_back = False
-        self.recent = []
+        self.recent, self.first_index = [], FIRST_INDEX
+        self.list_key = f"{chat_id}:{uuid.uuid4().hex[:8]}"
         try:
             summary = svc.chats.get_summary(user_id, chat_id)
             page = svc.messaging.list_messages(user_id, chat_id)
@@ -363,10 +382,11 @@ class ConversationState(rx.State):
         ]
         if len(stored) > window.MAX_WINDOW:  # keep what the reader is looking at
             stored, self.has_newer = stored[: window.MAX_WINDOW], True
-        self.history = with_day_labels(
+        loaded = with_day_labels(
             stored + [m for m in current if not window.is_stored(m)], self._today().date()
         )
-        self.recent = []
+        self._reindex(current, loaded)
+        self.history, self.recent = loaded, []
         self.has_older = page.has_more
         self.is_loading_older = False
 
