@@ -648,3 +648,28 @@ def test_message_info_of_unknown_or_unseen_messages_is_not_found(
             services.receipts.message_info(who.id, chat.id, message_id)
     with pytest.raises(NotFound, match="you are not in it"):
         services.receipts.message_info(dave.id, chat.id, later)
+
+
+def test_a_removed_member_does_not_learn_who_joined_or_left_later(
+    services: Services, alice: Person, bob: Person, carol: Person, dave: Person
+) -> None:
+    chat = make_group(services, alice, bob, carol)
+    services.groups.remove_member(alice.id, chat.id, carol.id)
+    services.groups.add_members(alice.id, chat.id, [dave.id])
+    services.groups.leave(bob.id, chat.id)
+
+    # Carol sees the group as it was when she was removed: alice and bob, not dave.
+    assert {u.username for _, u in services.chats.members(carol.id, chat.id)} == {"alice", "bob"}
+    assert {u.username for u in services.chats.participants(carol.id, chat.id)} == {
+        "alice",
+        "bob",
+    }
+    assert services.chats.get_summary(carol.id, chat.id).member_count == 2
+    [summary] = services.chats.list_chats(carol.id)
+    assert summary.member_count == 2
+    # The members still in it see it as it is.
+    assert {u.username for _, u in services.chats.members(alice.id, chat.id)} == {
+        "alice",
+        "dave",
+    }
+    assert services.chats.get_summary(dave.id, chat.id).member_count == 2
