@@ -71,7 +71,40 @@ class ReceiptService:
         if not upto or not is_uuid(upto) or upto > newest:
             upto = newest
         if upto:
-            self._move(user_id, upto, members if me.is_active else [me, *members], read=read)
+            if me.is_active:
+                self._move(user_id, upto, members, read=read)
+            else:
+                self._move_former(me, upto, read=read)
+
+    def _move_former(self, me: Member, upto: str, *, read: bool) -> None:
+        """Someone who left a group reads what they kept: only their own devices hear of it,
+        and the group's ticks they are told stop at their last line, so nothing about later
+        messages (not even an id) reaches them. The group is not told: they no longer count
+        for its ticks."""
+        result = self._chat_store.advance_receipts(
+            me.chat_id,
+            me.user_id,
+            delivered_upto=upto,
+            read_upto=upto if read else "",
+            at=self._clock(),
+        )
+        if result is None:
+            return
+        moved, current = result
+        group = Receipts.of(current)
+        self._bus.publish(
+            [me.user_id],
+            ReceiptsChanged(
+                chat_id=me.chat_id,
+                user_id=me.user_id,
+                delivered_upto=moved.delivered_upto,
+                read_upto=moved.read_upto,
+                chat_receipts=Receipts(
+                    delivered_upto=min(group.delivered_upto, me.visible_upto),
+                    read_upto=min(group.read_upto, me.visible_upto),
+                ),
+            ),
+        )
 
     def _move(
         self,
@@ -96,7 +129,7 @@ class ReceiptService:
         if only_if_aggregate_moves and after == Receipts.of(members):
             return
         self._bus.publish(
-            [m.user_id for m in current if m.is_active or m.user_id == user_id],
+            [m.user_id for m in current if m.is_active],
             ReceiptsChanged(
                 chat_id=chat_id,
                 user_id=user_id,

@@ -9,7 +9,7 @@ import pytest
 from backend.container import Services
 from backend.content import text_content
 from backend.errors import Forbidden, GroupFull, InvalidInput, NotFound
-from backend.events import ChatChanged, MessageCreated
+from backend.events import ChatChanged, MessageCreated, ReceiptsChanged
 from backend.ids import new_message_id
 from backend.models import Chat, ChatKind, Member, MessageStatus, Role
 from backend.services.groups import MAX_MEMBERS
@@ -673,3 +673,29 @@ def test_a_removed_member_does_not_learn_who_joined_or_left_later(
         "dave",
     }
     assert services.chats.get_summary(dave.id, chat.id).member_count == 2
+
+
+async def test_a_removed_member_reading_what_they_kept_is_their_own_business(
+    services: Services, alice: Person, bob: Person, carol: Person
+) -> None:
+    chat = make_group(services, alice, bob, carol)
+    services.groups.remove_member(alice.id, chat.id, carol.id)
+    removal = last_id(services, alice, chat)
+    later = say(services, alice, chat, "after carol")
+    services.receipts.mark_read(bob.id, chat.id, later)  # the group has read past her line
+    subs = {p.user.username: services.bus.subscribe(p.id) for p in (alice, bob, carol)}
+    try:
+        services.receipts.mark_read(carol.id, chat.id)
+
+        # Her own devices hear that she read up to the line, and nothing about later messages:
+        # the group's ticks they are told are capped at the line too.
+        [heard] = drain(subs["carol"])
+        assert isinstance(heard, ReceiptsChanged)
+        assert heard.read_upto == heard.delivered_upto == removal
+        assert heard.chat_receipts.delivered_upto <= removal
+        assert heard.chat_receipts.read_upto <= removal
+        # The group is not told: she no longer counts for its ticks.
+        assert drain(subs["alice"]) == drain(subs["bob"]) == []
+    finally:
+        for sub in subs.values():
+            await sub.close()
