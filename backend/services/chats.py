@@ -142,13 +142,22 @@ class ChatService:
         chat, me, everyone = self._access_everyone(user_id, chat_id)
         return self._summarize(user_id, [(chat, me)], {chat.id: everyone})[0]
 
+    def _title_when_left(self, me: Member, chat: Chat) -> str:
+        """The group's name as the line that ended ``me``'s membership wrote it down (one
+        lookup per group the caller left; the current name for everyone else)."""
+        if me.is_active or not me.visible_upto:
+            return chat.title
+        lines = self._messages.list_before(chat.id, "", 1, me.visible_upto, me.visible_upto)
+        title = lines[0].content.get("title") if lines else None
+        return title if isinstance(title, str) and title else chat.title
+
     def _summarize(
         self,
         user_id: str,
         rows: list[tuple[Chat, Member]],
         members_by_chat: dict[str, list[Member]] | None = None,
     ) -> list[ChatSummary]:
-        rows = [(_as_seen_by(me, chat), me) for chat, me in rows]
+        rows = [(_as_seen_by(me, chat, self._title_when_left(me, chat)), me) for chat, me in rows]
         if members_by_chat is None:
             members_by_chat = self._chats.list_members_of([chat.id for chat, _ in rows])
         peer_ids = {
@@ -179,12 +188,16 @@ class ChatService:
         return summaries
 
 
-def _as_seen_by(me: Member, chat: Chat) -> Chat:
-    """A former member's view of a group stops where they left: no later activity leaks."""
-    if me.is_active or chat.last_message_id <= me.visible_upto:
+def _as_seen_by(me: Member, chat: Chat, title: str) -> Chat:
+    """A former member's view of a group stops where they left: no later activity (or name)
+    leaks."""
+    if me.is_active:
         return chat
+    if chat.last_message_id <= me.visible_upto:
+        return dataclasses.replace(chat, title=title)
     return dataclasses.replace(
         chat,
+        title=title,
         last_message_id=me.visible_upto,
         last_activity_at=me.left_at,
         last_preview="",

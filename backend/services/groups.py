@@ -109,7 +109,7 @@ class GroupService:
     def remove_member(self, user_id: str, chat_id: str, target_id: str) -> None:
         """Admins remove a member (never the owner). The removed person keeps what they
         received, up to the line that says they were removed, and gets nothing newer."""
-        _, current, _ = self._as_admin(user_id, chat_id)
+        chat, current, _ = self._as_admin(user_id, chat_id)
         target = next((m for m in current if m.user_id == target_id), None)
         if target is None:
             raise NotFound("That person is not in this group.")
@@ -119,8 +119,14 @@ class GroupService:
             raise Forbidden("The group's owner can't be removed.")
         people = self._existing_users([user_id, target_id])
         recipients = [m.user_id for m in current]
+        # The name goes into the line: it is the name the removed person keeps seeing.
         line = self._line(
-            chat_id, people[user_id], recipients, "removed", targets=[people[target_id]]
+            chat_id,
+            people[user_id],
+            recipients,
+            "removed",
+            targets=[people[target_id]],
+            title=chat.title,
         )
         self._chat_store.end_membership(chat_id, target_id, self._clock(), line)
         self._bus.publish(recipients, ChatChanged(chat_id))
@@ -133,7 +139,7 @@ class GroupService:
         me = next(m for m in current if m.user_id == user_id)
         people = self._existing_users([user_id])
         recipients = [m.user_id for m in current]
-        line = self._line(chat_id, people[user_id], recipients, "left")
+        line = self._line(chat_id, people[user_id], recipients, "left", title=chat.title)
         self._chat_store.end_membership(chat_id, user_id, self._clock(), line)
         remaining = [m for m in current if m.user_id != user_id]
         if me.role is Role.OWNER and remaining:

@@ -699,3 +699,20 @@ async def test_a_removed_member_reading_what_they_kept_is_their_own_business(
     finally:
         for sub in subs.values():
             await sub.close()
+
+
+@pytest.mark.parametrize("how", ["leaves", "is removed"])
+def test_a_group_renamed_after_someone_left_keeps_its_old_name_for_them(
+    services: Services, alice: Person, bob: Person, carol: Person, how: str
+) -> None:
+    chat = make_group(services, alice, bob, carol, title="Old name")
+    if how == "leaves":
+        services.groups.leave(carol.id, chat.id)
+    else:
+        services.groups.remove_member(alice.id, chat.id, carol.id)
+    services.groups.rename(alice.id, chat.id, "Secret new name")
+
+    [summary] = services.chats.list_chats(carol.id)
+    assert summary.title == summary.chat.title == "Old name"
+    assert services.chats.get_summary(carol.id, chat.id).title == "Old name"
+    assert services.chats.list_chats(bob.id)[0].title == "Secret new name"
