@@ -716,3 +716,32 @@ def test_a_group_renamed_after_someone_left_keeps_its_old_name_for_them(
     assert summary.title == summary.chat.title == "Old name"
     assert services.chats.get_summary(carol.id, chat.id).title == "Old name"
     assert services.chats.list_chats(bob.id)[0].title == "Secret new name"
+
+
+def test_message_info_for_someone_who_left_stops_where_they_left(
+    services: Services,
+    clock: FakeClock,
+    alice: Person,
+    bob: Person,
+    carol: Person,
+    dave: Person,
+) -> None:
+    chat = make_group(services, alice, bob, carol, dave)
+    m = say(services, carol, chat, "carol's last words")
+    services.receipts.mark_read(dave.id, chat.id, m)
+    dave_read = clock()
+    clock.advance(minutes=1)
+    services.groups.leave(carol.id, chat.id)
+    clock.advance(minutes=1)
+    services.receipts.mark_read(bob.id, chat.id, m)  # after she left: not hers to learn
+    services.groups.leave(dave.id, chat.id)  # nor that dave left later
+
+    info = {
+        r.user.username: r.read_at for r in services.receipts.message_info(carol.id, chat.id, m)
+    }
+    assert info == {"alice": None, "bob": None, "dave": dave_read}
+    # The members still in it see it as it is.
+    info = {
+        r.user.username: r.read_at for r in services.receipts.message_info(alice.id, chat.id, m)
+    }
+    assert set(info) == {"bob"} and info["bob"] is not None
