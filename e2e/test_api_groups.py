@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -398,7 +399,9 @@ def test_message_info_lists_who_received_and_read_a_message_and_when(client, bas
     assert set(info) == {bob.username, carol.username}  # not alice (asking), not dave
     bob_row, carol_row = info[bob.username], info[carol.username]
     assert bob_row["deliveredAt"] is not None and bob_row["readAt"] is not None
-    assert sent["timestamp"] <= bob_row["deliveredAt"] <= bob_row["readAt"]
+    moments = [sent["timestamp"], bob_row["deliveredAt"], bob_row["readAt"]]
+    parsed = [datetime.fromisoformat(t.replace("Z", "+00:00")) for t in moments]
+    assert parsed == sorted(parsed), moments
     assert carol_row == {
         "user": {"id": carol.id, "username": carol.username, "displayName": "Carol"},
         "deliveredAt": None,
