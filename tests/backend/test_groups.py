@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -745,3 +746,34 @@ def test_message_info_for_someone_who_left_stops_where_they_left(
         r.user.username: r.read_at for r in services.receipts.message_info(alice.id, chat.id, m)
     }
     assert set(info) == {"bob"} and info["bob"] is not None
+
+
+def test_two_admins_adding_at_once_cannot_pass_256(
+    services: Services, register: Register, alice: Person, bob: Person, crowd: list[Person]
+) -> None:
+    chat = make_group(services, alice, bob, *crowd[:-1])  # 256 people
+    services.groups.leave(crowd[0].id, chat.id)  # room for exactly one more
+    services.groups.set_role(alice.id, chat.id, bob.id, Role.ADMIN)
+    newcomers = [register("first_in"), register("second_in")]
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def add(admin: Person, newcomer: Person) -> None:
+        start.wait()
+        try:
+            services.groups.add_members(admin.id, chat.id, [newcomer.id])
+            outcomes.append("added")
+        except GroupFull:
+            outcomes.append("full")
+
+    threads = [
+        threading.Thread(target=add, args=(admin, newcomer))
+        for admin, newcomer in zip((alice, bob), newcomers, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["added", "full"]
+    assert services.chats.get_summary(alice.id, chat.id).member_count == MAX_MEMBERS
