@@ -482,3 +482,42 @@ def test_a_removed_members_socket_gets_no_new_messages(client, base_url, team):
     # She keeps what she received, up to the line that removed her.
     kept = [m["messageId"] for m in history(client, carol, chat_id)]
     assert kept[-2:] == [before["messageId"], line["messageId"]]
+
+
+# --- group receipts over the socket ---------------------------------------------------------
+
+
+def own_status(client: httpx.Client, me: Account, chat_id: str, message_id: str) -> str:
+    return next(m["status"] for m in history(client, me, chat_id) if m["messageId"] == message_id)
+
+
+def test_a_group_message_fans_out_and_ticks_only_when_every_member_has_it(client, base_url, team):
+    alice, bob, carol, _ = team
+    chat_id = create_group(client, alice, [bob, carol])["chatId"]
+    with (
+        socket(base_url, alice.token) as alice_ws,
+        socket(base_url, bob.token) as bob_ws,
+    ):
+        send_frame(
+            alice_ws,
+            {"type": "message", "chatId": chat_id, "tempId": "g1", "content": text("hi all")},
+        )
+        message_id = wait_for(alice_ws, "message_ack", lambda f: f["tempId"] == "g1")["messageId"]
+        wait_for(bob_ws, "message", lambda f: f["messageId"] == message_id)
+        # Bob's socket got it (and said so); carol has no device online: one tick still.
+        wait_for(alice_ws, "delivered", lambda f: f["userId"] == bob.id)
+        assert own_status(client, alice, chat_id, message_id) == "sent"
+
+        with socket(base_url, carol.token) as carol_ws:
+            send_frame(carol_ws, {"type": "sync", "chatId": chat_id, "after": ""})
+            wait_for(carol_ws, "message", lambda f: f["messageId"] == message_id)
+            # Once carol's device has it too, every member has it: two ticks.
+            wait_for(alice_ws, "delivered", lambda f: f["messageId"] == message_id)
+            assert own_status(client, alice, chat_id, message_id) == "delivered"
+
+            send_frame(bob_ws, {"type": "read", "chatId": chat_id, "messageId": message_id})
+            wait_for(alice_ws, "read", lambda f: f["userId"] == bob.id)
+            assert own_status(client, alice, chat_id, message_id) == "delivered"
+            send_frame(carol_ws, {"type": "read", "chatId": chat_id, "messageId": message_id})
+            wait_for(alice_ws, "read", lambda f: f["chatReadUpto"] == message_id)
+            assert own_status(client, alice, chat_id, message_id) == "read"
