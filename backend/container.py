@@ -50,7 +50,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     chat_store, messages = SqlChatStore(engine), SqlMessageStore(engine)
     bus = InProcessBus()
     chats = ChatService(chat_store, messages, users, bus, clock)
-    receipts = ReceiptService(chats, chat_store, users, bus, clock)
+    receipts = ReceiptService(chats, chat_store, bus, clock)
     limiter = InMemoryRateLimiter(clock)
     messaging = MessagingService(
         settings, chats, chat_store, messages, receipts, limiter, bus, clock

@@ -48,7 +48,7 @@ def test_refused_chat_creations_say_why_and_create_nothing(client):
         ({"participantIds": [me.id]}, 400, "invalid_input"),
         ({"participantIds": [str(uuid.uuid4())]}, 404, "not_found"),
         ({"participantIds": ["not-a-user"]}, 404, "not_found"),
-        ({"participantIds": [peer.id], "groupName": "Team"}, 400, "invalid_input"),
+        ({"participantIds": [peer.id], "groupName": " "}, 400, "invalid_input"),
         ({"participantIds": [peer.id, str(uuid.uuid4())]}, 400, "invalid_input"),
         ({"participantIds": []}, 400, "invalid_input"),
         ({"participantIds": peer.id}, 400, "invalid_input"),
@@ -428,6 +428,13 @@ EXPECTED_ROUTES = {
     ("get", "/api/v1/chats/{chatId}"),
     ("get", "/api/v1/chats/{chatId}/messages"),
     ("post", "/api/v1/chats/{chatId}/messages"),
+    # groups
+    ("get", "/api/v1/chats/{chatId}/members"),
+    ("post", "/api/v1/chats/{chatId}/members"),
+    ("delete", "/api/v1/chats/{chatId}/members/{userId}"),
+    ("patch", "/api/v1/chats/{chatId}"),
+    ("put", "/api/v1/chats/{chatId}/members/{userId}/role"),
+    ("get", "/api/v1/chats/{chatId}/messages/{messageId}/info"),
 }
 
 

@@ -14,15 +14,22 @@ from fastapi import APIRouter, Path, Query, Response, status
 from backend.api.deps import IpDep, ServicesDep, TokenDep, UserDep
 from backend.api.errors import ERROR_RESPONSES
 from backend.api.schemas import (
+    AddMembersRequest,
     ChatList,
     ChatOut,
     CreateChatRequest,
     LoginRequest,
+    MemberList,
+    MemberOut,
+    MemberReceiptOut,
+    MessageInfo,
     MessageOut,
     MessagePage,
     RegisterRequest,
     SendMessageRequest,
     SessionOut,
+    SetRoleRequest,
+    UpdateChatRequest,
     UpdateMeRequest,
     UserList,
     UserOut,
@@ -34,6 +41,7 @@ router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 # Path parameters keep the seed's camelCase names.
 ChatIdPath = Annotated[str, Path(alias="chatId", max_length=64)]
 UserIdPath = Annotated[str, Path(alias="userId", max_length=64)]
+MessageIdPath = Annotated[str, Path(alias="messageId", max_length=64)]
 
 
 # --- accounts -------------------------------------------------------------------------------
@@ -105,10 +113,14 @@ def list_chats(user: UserDep, services: ServicesDep) -> ChatList:
 
 @router.post("/chats", status_code=201, tags=["chats"])
 def create_chat(body: CreateChatRequest, user: UserDep, services: ServicesDep) -> ChatOut:
-    """Open the 1:1 chat with one participant (the same chat every time)."""
-    if body.group_name is not None or len(body.participant_ids) != 1:
-        raise InvalidInput("Group chats are not available yet: give exactly one participant.")
-    chat = services.chats.open_direct_chat(user.id, body.participant_ids[0])
+    """Open the 1:1 chat with one participant (the same chat every time), or, with a
+    ``groupName``, create a group you own with the participants (at most 256 people in all)."""
+    if body.group_name is not None:
+        chat = services.groups.create_group(user.id, body.group_name, body.participant_ids)
+    elif len(body.participant_ids) != 1:
+        raise InvalidInput("A 1:1 chat has exactly one participant; name a group to add more.")
+    else:
+        chat = services.chats.open_direct_chat(user.id, body.participant_ids[0])
     return _chat_out(services, user.id, chat.id)
 
 
@@ -121,6 +133,77 @@ def get_chat(chat_id: ChatIdPath, user: UserDep, services: ServicesDep) -> ChatO
 def _chat_out(services: ServicesDep, user_id: str, chat_id: str) -> ChatOut:
     summary = services.chats.get_summary(user_id, chat_id)
     return ChatOut.of(summary, services.chats.participants(user_id, chat_id))
+
+
+# --- groups ---------------------------------------------------------------------------------
+
+
+@router.get("/chats/{chatId}/members", tags=["groups"])
+def list_members(chat_id: ChatIdPath, user: UserDep, services: ServicesDep) -> MemberList:
+    """The members with their roles (for someone who left: as they were when they left)."""
+    return _member_list(services, user.id, chat_id)
+
+
+@router.post("/chats/{chatId}/members", tags=["groups"])
+def add_members(
+    chat_id: ChatIdPath, body: AddMembersRequest, user: UserDep, services: ServicesDep
+) -> MemberList:
+    """Admins add people (those already in are skipped); 409 ``group_full`` past 256."""
+    services.groups.add_members(user.id, chat_id, body.user_ids)
+    return _member_list(services, user.id, chat_id)
+
+
+@router.delete("/chats/{chatId}/members/{userId}", status_code=204, tags=["groups"])
+def remove_member(
+    chat_id: ChatIdPath, target_id: UserIdPath, user: UserDep, services: ServicesDep
+) -> Response:
+    """Admins remove a member; your own id leaves the group. Either way the person keeps the
+    history up to that moment and gets nothing newer."""
+    if target_id == user.id:
+        services.groups.leave(user.id, chat_id)
+    else:
+        services.groups.remove_member(user.id, chat_id, target_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.patch("/chats/{chatId}", tags=["groups"])
+def rename_group(
+    chat_id: ChatIdPath, body: UpdateChatRequest, user: UserDep, services: ServicesDep
+) -> ChatOut:
+    """Admins rename the group."""
+    services.groups.rename(user.id, chat_id, body.title)
+    return _chat_out(services, user.id, chat_id)
+
+
+@router.put("/chats/{chatId}/members/{userId}/role", tags=["groups"])
+def set_role(
+    chat_id: ChatIdPath,
+    target_id: UserIdPath,
+    body: SetRoleRequest,
+    user: UserDep,
+    services: ServicesDep,
+) -> MemberList:
+    """Admins make a member an admin, or an admin a member (never the owner)."""
+    services.groups.set_role(user.id, chat_id, target_id, body.role)
+    return _member_list(services, user.id, chat_id)
+
+
+@router.get("/chats/{chatId}/messages/{messageId}/info", tags=["groups"])
+def message_info(
+    chat_id: ChatIdPath, message_id: MessageIdPath, user: UserDep, services: ServicesDep
+) -> MessageInfo:
+    """Who has received and read one message, and when ("message info")."""
+    receipts = services.receipts.message_info(user.id, chat_id, message_id)
+    return MessageInfo(
+        message_id=message_id,
+        chat_id=chat_id,
+        receipts=[MemberReceiptOut.of(r) for r in receipts],
+    )
+
+
+def _member_list(services: ServicesDep, user_id: str, chat_id: str) -> MemberList:
+    members = services.chats.members(user_id, chat_id)
+    return MemberList(members=[MemberOut.of(m, u) for m, u in members])
 
 
 # --- messages -------------------------------------------------------------------------------

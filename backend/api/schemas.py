@@ -8,7 +8,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from backend.models import ChatSummary, Message, MessageStatus, Receipts, User
+from backend.models import (
+    ChatSummary,
+    Member,
+    MemberReceipt,
+    Message,
+    MessageStatus,
+    Receipts,
+    User,
+)
 
 
 class ApiModel(BaseModel):
@@ -61,11 +69,15 @@ class MessageOut(ApiModel):
     content: dict[str, Any]
     timestamp: datetime
     temp_id: str | None = Field(None, description="Only on the sender's own messages")
-    status: MessageStatus | None = Field(None, description="Only on the sender's own messages")
+    status: MessageStatus | None = Field(
+        None, description="Only on the sender's own messages (not on system lines)"
+    )
 
     @classmethod
     def of(cls, message: Message, viewer_id: str, receipts: Receipts) -> MessageOut:
-        mine = message.sender_id == viewer_id
+        # A system line ({"type": "system", "event": ...}) names its actor as sender, but it is
+        # the server's words: no ticks on it.
+        mine = message.sender_id == viewer_id and message.content.get("type") != "system"
         return cls(
             message_id=message.id,
             chat_id=message.chat_id,
@@ -92,6 +104,8 @@ class ChatOut(ApiModel):
     last_message: LastMessage | None
     last_activity: datetime
     participants: list[UserOut] | None = None
+    member_count: int = Field(description="Current members (as of leaving, for a former one)")
+    is_member: bool = Field(description="False once you left or were removed from the group")
 
     @classmethod
     def of(cls, summary: ChatSummary, participants: list[User] | None = None) -> ChatOut:
@@ -100,6 +114,8 @@ class ChatOut(ApiModel):
             chat_id=chat.id,
             type=chat.kind.value,
             title=summary.title,
+            member_count=summary.member_count,
+            is_member=summary.is_member,
             unread_count=summary.unread,
             last_message=LastMessage(
                 message_id=chat.last_message_id,
@@ -122,8 +138,68 @@ class ChatList(ApiModel):
 
 
 class CreateChatRequest(ApiModel):
+    """The seed's body: ``{participantIds: [one id]}`` opens a 1:1 chat; with a ``groupName``
+    it creates a group of you and the participants."""
+
     participant_ids: list[str] = Field(min_length=1, max_length=256)
     group_name: str | None = Field(None, max_length=256)
+
+
+# --- groups ---------------------------------------------------------------------------------
+
+
+class MemberOut(ApiModel):
+    id: str
+    username: str
+    display_name: str
+    role: Literal["owner", "admin", "member"]
+
+    @classmethod
+    def of(cls, member: Member, user: User) -> MemberOut:
+        return cls(
+            id=user.id,
+            username=user.username,
+            display_name=user.display_name,
+            role=member.role.value,
+        )
+
+
+class MemberList(ApiModel):
+    members: list[MemberOut] = Field(description="Owner and admins first, then by name")
+
+
+class AddMembersRequest(ApiModel):
+    user_ids: list[str] = Field(min_length=1, max_length=256)
+
+
+class UpdateChatRequest(ApiModel):
+    title: str = Field(max_length=256, description="The group's new name")
+
+
+class SetRoleRequest(ApiModel):
+    role: Literal["admin", "member"]
+
+
+class MemberReceiptOut(ApiModel):
+    user: UserOut
+    delivered_at: datetime | None = Field(description="When their device got it (null: not yet)")
+    read_at: datetime | None = Field(description="When they read it (null: not yet)")
+
+    @classmethod
+    def of(cls, receipt: MemberReceipt) -> MemberReceiptOut:
+        return cls(
+            user=UserOut.of(receipt.user),
+            delivered_at=receipt.delivered_at,
+            read_at=receipt.read_at,
+        )
+
+
+class MessageInfo(ApiModel):
+    message_id: str
+    chat_id: str
+    receipts: list[MemberReceiptOut] = Field(
+        description="Every current member who was in the chat when it was sent, except you"
+    )
 
 
 class SendMessageRequest(ApiModel):

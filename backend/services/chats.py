@@ -63,13 +63,18 @@ class ChatService:
         Raises:
             NotFound: no such chat, or the caller was never in it.
         """
+        chat, me, everyone = self._access_everyone(user_id, chat_id)
+        return chat, me, [m for m in everyone if m.is_active]
+
+    def _access_everyone(self, user_id: str, chat_id: str) -> tuple[Chat, Member, list[Member]]:
+        """``access_history`` with every member row, former members included."""
         if is_uuid(chat_id):
             found = self._chats.get_chat_with_members(chat_id)
             if found is not None:
                 chat, everyone = found
                 me = next((m for m in everyone if m.user_id == user_id), None)
                 if me is not None:
-                    return chat, me, [m for m in everyone if m.is_active]
+                    return chat, me, everyone
         raise NotFound("This chat doesn't exist or you are not in it.")
 
     def readable_ranges(self, user_id: str) -> list[ReadableRange]:
@@ -102,13 +107,15 @@ class ChatService:
 
     def participants(self, user_id: str, chat_id: str) -> list[User]:
         """The current members of a chat the caller is (or was) in, as people."""
-        _, _, members = self.access_history(user_id, chat_id)
+        _, me, everyone = self._access_everyone(user_id, chat_id)
+        members = _members_seen_by(me, everyone)
         found = self._users.get_users([m.user_id for m in members])
         return [found[m.user_id] for m in members if m.user_id in found]
 
     def members(self, user_id: str, chat_id: str) -> list[tuple[Member, User]]:
         """The current members with their roles, owner and admins first, then by name."""
-        _, _, members = self.access_history(user_id, chat_id)
+        _, me, everyone = self._access_everyone(user_id, chat_id)
+        members = _members_seen_by(me, everyone)
         found = self._users.get_users([m.user_id for m in members])
         rank = {Role.OWNER: 0, Role.ADMIN: 1, Role.MEMBER: 2}
         pairs = [(m, found[m.user_id]) for m in members if m.user_id in found]
@@ -132,8 +139,17 @@ class ChatService:
         return self._summarize(user_id, rows)
 
     def get_summary(self, user_id: str, chat_id: str) -> ChatSummary:
-        chat, me, members = self.access_history(user_id, chat_id)
-        return self._summarize(user_id, [(chat, me)], {chat.id: members})[0]
+        chat, me, everyone = self._access_everyone(user_id, chat_id)
+        return self._summarize(user_id, [(chat, me)], {chat.id: everyone})[0]
+
+    def _title_when_left(self, me: Member, chat: Chat) -> str:
+        """The group's name as the line that ended ``me``'s membership wrote it down (one
+        lookup per group the caller left; the current name for everyone else)."""
+        if me.is_active or not me.visible_upto:
+            return chat.title
+        lines = self._messages.list_before(chat.id, "", 1, me.visible_upto, me.visible_upto)
+        title = lines[0].content.get("title") if lines else None
+        return title if isinstance(title, str) and title else chat.title
 
     def _summarize(
         self,
@@ -141,7 +157,7 @@ class ChatService:
         rows: list[tuple[Chat, Member]],
         members_by_chat: dict[str, list[Member]] | None = None,
     ) -> list[ChatSummary]:
-        rows = [(_as_seen_by(me, chat), me) for chat, me in rows]
+        rows = [(_as_seen_by(me, chat, self._title_when_left(me, chat)), me) for chat, me in rows]
         if members_by_chat is None:
             members_by_chat = self._chats.list_members_of([chat.id for chat, _ in rows])
         peer_ids = {
@@ -166,21 +182,41 @@ class ChatService:
                     receipts=Receipts.of(members_by_chat[chat.id]),
                     peer=peer,
                     is_member=me.is_active,
-                    member_count=sum(m.is_active for m in members_by_chat[chat.id]),
+                    member_count=len(_members_seen_by(me, members_by_chat[chat.id])),
                     my_read_upto=me.read_upto,
                 )
             )
         return summaries
 
 
-def _as_seen_by(me: Member, chat: Chat) -> Chat:
-    """A former member's view of a group stops where they left: no later activity leaks."""
-    if me.is_active or chat.last_message_id <= me.visible_upto:
+def _as_seen_by(me: Member, chat: Chat, title: str) -> Chat:
+    """A former member's view of a group stops where they left: no later activity (or name)
+    leaks."""
+    if me.is_active:
         return chat
+    if chat.last_message_id <= me.visible_upto:
+        return dataclasses.replace(chat, title=title)
     return dataclasses.replace(
         chat,
+        title=title,
         last_message_id=me.visible_upto,
         last_activity_at=me.left_at,
         last_preview="",
         last_sender_id="",
     )
+
+
+def _members_seen_by(me: Member, everyone: list[Member]) -> list[Member]:
+    """Who is in the chat as ``me`` may know it: the current members, or for someone who left
+    a group, the members as they were when they left (who joined or left later is not theirs
+    to learn, as their history stops there too)."""
+    if me.is_active:
+        return [m for m in everyone if m.is_active]
+    gone_at = me.visible_upto
+    return [
+        m
+        for m in everyone
+        if m.user_id != me.user_id
+        and m.visible_from <= gone_at
+        and (m.is_active or m.visible_upto > gone_at)
+    ]

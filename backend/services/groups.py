@@ -7,6 +7,7 @@ a leaving member's ends (``Member.visible_from`` / ``visible_upto``).
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
@@ -40,6 +41,11 @@ class GroupService:
         self._messaging = messaging
         self._bus = bus
         self._clock = clock
+        # Adding is read-check-write (count the members, then add): two admins adding at once
+        # (API requests run in threads) would both see room for one and make 257. Adds are
+        # rare and take a few ms, so one lock for all groups is enough in one process; with
+        # several processes (issue #5) the store has to guard the limit itself.
+        self._adding = threading.Lock()
 
     def create_group(self, user_id: str, title: str, member_ids: Iterable[str]) -> Chat:
         """A new group owned by the caller, with the given people as members.
@@ -70,6 +76,10 @@ class GroupService:
     def add_members(self, user_id: str, chat_id: str, member_ids: Iterable[str]) -> None:
         """Admins add people; people already in the group are skipped. New members see the
         group's messages from the line that added them on (WhatsApp's behaviour)."""
+        with self._adding:
+            self._add_members(user_id, chat_id, member_ids)
+
+    def _add_members(self, user_id: str, chat_id: str, member_ids: Iterable[str]) -> None:
         _, current, _ = self._as_admin(user_id, chat_id)
         present = {m.user_id for m in current}
         new_ids = [uid for uid in _unique_ids(member_ids) if uid not in present]
@@ -109,7 +119,7 @@ class GroupService:
     def remove_member(self, user_id: str, chat_id: str, target_id: str) -> None:
         """Admins remove a member (never the owner). The removed person keeps what they
         received, up to the line that says they were removed, and gets nothing newer."""
-        _, current, _ = self._as_admin(user_id, chat_id)
+        chat, current, _ = self._as_admin(user_id, chat_id)
         target = next((m for m in current if m.user_id == target_id), None)
         if target is None:
             raise NotFound("That person is not in this group.")
@@ -119,8 +129,14 @@ class GroupService:
             raise Forbidden("The group's owner can't be removed.")
         people = self._existing_users([user_id, target_id])
         recipients = [m.user_id for m in current]
+        # The name goes into the line: it is the name the removed person keeps seeing.
         line = self._line(
-            chat_id, people[user_id], recipients, "removed", targets=[people[target_id]]
+            chat_id,
+            people[user_id],
+            recipients,
+            "removed",
+            targets=[people[target_id]],
+            title=chat.title,
         )
         self._chat_store.end_membership(chat_id, target_id, self._clock(), line)
         self._bus.publish(recipients, ChatChanged(chat_id))
@@ -133,7 +149,7 @@ class GroupService:
         me = next(m for m in current if m.user_id == user_id)
         people = self._existing_users([user_id])
         recipients = [m.user_id for m in current]
-        line = self._line(chat_id, people[user_id], recipients, "left")
+        line = self._line(chat_id, people[user_id], recipients, "left", title=chat.title)
         self._chat_store.end_membership(chat_id, user_id, self._clock(), line)
         remaining = [m for m in current if m.user_id != user_id]
         if me.role is Role.OWNER and remaining:

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from backend.errors import NotFound
 from backend.events import ReceiptsChanged
 from backend.ids import is_uuid
 from backend.models import Member, MemberReceipt, Receipts
-from backend.ports import Bus, ChatStore, Clock, UserStore
+from backend.ports import Bus, ChatStore, Clock
 from backend.services.chats import ChatService
 
 
 class ReceiptService:
-    def __init__(
-        self, chats: ChatService, chat_store: ChatStore, users: UserStore, bus: Bus, clock: Clock
-    ) -> None:
+    def __init__(self, chats: ChatService, chat_store: ChatStore, bus: Bus, clock: Clock) -> None:
         self._chats = chats
         self._chat_store = chat_store
-        self._users = users
         self._bus = bus
         self._clock = clock
 
@@ -44,23 +43,28 @@ class ReceiptService:
         self._move(user_id, message_id, members, read=True, only_if_aggregate_moves=True)
 
     def message_info(self, user_id: str, chat_id: str, message_id: str) -> list[MemberReceipt]:
-        """Who of the current members has received and read one message, and when ("message
-        info" in WhatsApp), leaving out the one asking (usually its sender)."""
-        _, me, members = self._chats.access_history(user_id, chat_id)
+        """Who of the members has received and read one message, and when ("message info" in
+        WhatsApp), leaving out the one asking (usually its sender). Someone who left a group
+        sees it as it stood when they left: those members, and nothing done after."""
+        _, me, _ = self._chats.access_history(user_id, chat_id)
         if not is_uuid(message_id) or not me.can_see(message_id):
             raise NotFound("No such message.")
         times = self._chat_store.receipt_times(chat_id, message_id)
-        users = self._users.get_users([m.user_id for m in members])
+        gone_at = me.left_at
+
+        def known(at: datetime | None) -> datetime | None:
+            return at if at is None or gone_at is None or at <= gone_at else None
+
         info = []
-        for m in members:
-            if m.user_id == user_id or m.user_id not in users or m.visible_from > message_id:
+        for m, user in self._chats.members(user_id, chat_id):
+            if m.user_id == user_id or m.visible_from > message_id:
                 continue  # joined after it was sent: it was never theirs to receive
             delivered, read = times.get(m.user_id, (None, None))
             if m.delivered_upto < message_id:
                 delivered = None
             if m.read_upto < message_id:
                 read = None
-            info.append(MemberReceipt(users[m.user_id], delivered, read))
+            info.append(MemberReceipt(user, known(delivered), known(read)))
         return info
 
     def _advance(self, user_id: str, chat_id: str, upto: str, *, read: bool) -> None:
@@ -71,7 +75,40 @@ class ReceiptService:
         if not upto or not is_uuid(upto) or upto > newest:
             upto = newest
         if upto:
-            self._move(user_id, upto, members if me.is_active else [me, *members], read=read)
+            if me.is_active:
+                self._move(user_id, upto, members, read=read)
+            else:
+                self._move_former(me, upto, read=read)
+
+    def _move_former(self, me: Member, upto: str, *, read: bool) -> None:
+        """Someone who left a group reads what they kept: only their own devices hear of it,
+        and the group's ticks they are told stop at their last line, so nothing about later
+        messages (not even an id) reaches them. The group is not told: they no longer count
+        for its ticks."""
+        result = self._chat_store.advance_receipts(
+            me.chat_id,
+            me.user_id,
+            delivered_upto=upto,
+            read_upto=upto if read else "",
+            at=self._clock(),
+        )
+        if result is None:
+            return
+        moved, current = result
+        group = Receipts.of(current)
+        self._bus.publish(
+            [me.user_id],
+            ReceiptsChanged(
+                chat_id=me.chat_id,
+                user_id=me.user_id,
+                delivered_upto=moved.delivered_upto,
+                read_upto=moved.read_upto,
+                chat_receipts=Receipts(
+                    delivered_upto=min(group.delivered_upto, me.visible_upto),
+                    read_upto=min(group.read_upto, me.visible_upto),
+                ),
+            ),
+        )
 
     def _move(
         self,
@@ -96,7 +133,7 @@ class ReceiptService:
         if only_if_aggregate_moves and after == Receipts.of(members):
             return
         self._bus.publish(
-            [m.user_id for m in current if m.is_active or m.user_id == user_id],
+            [m.user_id for m in current if m.is_active],
             ReceiptsChanged(
                 chat_id=chat_id,
                 user_id=user_id,

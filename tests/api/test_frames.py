@@ -226,6 +226,22 @@ def test_a_new_message_is_one_message_frame_without_the_senders_temp_id():
     json.dumps(frames)  # ready for the wire
 
 
+SYSTEM_LINE = {
+    "type": "system",
+    "event": "added",
+    "actor": {"id": ALICE, "name": "Alice"},
+    "targets": [{"id": BOB, "name": "Bob \u00e9\u00e8"}],
+}
+
+
+def test_a_system_line_is_a_message_frame_carrying_its_fields_as_they_are():
+    line = a_message(content=SYSTEM_LINE, temp_id="")
+    [frame] = event_frames(MessageCreated(CHAT, line))
+    assert frame["type"] == "message"
+    assert frame["senderId"] == ALICE  # the actor
+    assert json.loads(json.dumps(frame))["content"] == SYSTEM_LINE  # survives the wire
+
+
 def test_a_receipt_change_is_a_delivered_and_a_read_frame():
     event = ReceiptsChanged(
         chat_id=CHAT,
