@@ -130,10 +130,19 @@ class ReceiptService:
         # announced must include their moves.
         moved, current = result
         after = Receipts.of(current)
-        if only_if_aggregate_moves and after == Receipts.of(members):
+        snapshot = next((m for m in members if m.user_id == user_id), moved)
+        before = Receipts.of([snapshot if m.user_id == user_id else m for m in current])
+        if after != before:
+            recipients = [m.user_id for m in current if m.is_active]
+        elif only_if_aggregate_moves:
             return
+        else:
+            # Nobody's ticks changed: only this member's own devices need to hear (unread
+            # counts). In a group of 256 this is the difference between one event and 256
+            # per member per message.
+            recipients = [user_id]
         self._bus.publish(
-            [m.user_id for m in current if m.is_active],
+            recipients,
             ReceiptsChanged(
                 chat_id=chat_id,
                 user_id=user_id,

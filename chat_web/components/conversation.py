@@ -185,6 +185,9 @@ def _list_top() -> rx.Component:
     )
 
 
+SHORT_CHAT = 30  # fewer messages than this may not fill the pane
+
+
 def message_list() -> rx.Component:
     window = ConversationState.history + ConversationState.recent
     return rx.el.section(
@@ -198,7 +201,9 @@ def message_list() -> rx.Component:
             first_item_index=ConversationState.first_index,
             # A chat opens at its newest message, and short chats sit at the bottom.
             initial_scroll_top=10**9,
-            align_to_bottom=True,
+            # Only for chats too short to scroll: Virtuoso's bottom alignment makes pages put
+            # above jump, and a chat with older pages fills the pane anyway.
+            align_to_bottom=(~ConversationState.has_older) & (window.length() < SHORT_CHAT),
             # New messages scroll into view only for a reader who is at the bottom already.
             follow_output=Var(_js_expr="((atBottom) => (atBottom ? 'auto' : false))"),
             start_reached=ConversationState.load_older,
