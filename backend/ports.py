@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from backend.events import Event
-from backend.models import Chat, Member, Message, Role, Session, User
+from backend.models import Chat, Member, Message, Receipts, Role, Session, User
 
 Clock = Callable[[], datetime]
 """Returns the current time as a timezone-aware UTC datetime."""
@@ -66,14 +66,20 @@ class ChatStore(Protocol):
     ) -> None:
         """Move the chat's "last message" forward to ``message_id`` (never backward)."""
 
+    def get_chat_and_member(self, chat_id: str, user_id: str) -> tuple[Chat, Member] | None:
+        """The chat and one user's membership row (current or former), in one round trip."""
+
+    def current_member_ids(self, chat_id: str) -> list[str]:
+        """The ids of the chat's current members (for fan-out: no objects per member)."""
+
     def advance_receipts(
         self, chat_id: str, user_id: str, delivered_upto: str, read_upto: str, at: datetime
-    ) -> tuple[Member, list[Member]] | None:
+    ) -> tuple[Member, Receipts, Receipts] | None:
         """Raise a member's watermarks to at least the given ids ("" leaves one as it is),
         noting when (for ``receipt_times``).
 
-        Returns, if anything moved, the updated member and every member of the chat as stored
-        right after the move (in the same transaction); else None.
+        Returns, if anything moved, the updated member and the chat's aggregate receipts over
+        its current members just before and just after the move (same transaction); else None.
         """
 
     def receipt_times(

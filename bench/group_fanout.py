@@ -70,8 +70,29 @@ async def setup(base: str, members: int) -> tuple[list[tuple[str, str, str]], st
         return people, response.json()["chatId"]
 
 
+async def settle(sender: websockets.ClientConnection, index: int, deadline: float) -> None:
+    """Read the sender's frames until the group's delivered watermark covers message ``index``."""
+    acked = ""
+    while time.monotonic() < deadline:
+        try:
+            raw = await asyncio.wait_for(sender.recv(), timeout=deadline - time.monotonic())
+        except TimeoutError:
+            break
+        frame = json.loads(raw)
+        if frame.get("type") == "message_ack" and frame.get("tempId") == f"t{index}":
+            acked = frame["messageId"]
+        elif frame.get("type") == "delivered" and acked and frame.get("messageId", "") >= acked:
+            return
+    raise SystemExit(f"message {index}: receipts did not settle")
+
+
+def progress(text: str, started: float = time.monotonic()) -> None:
+    print(f"[{time.monotonic() - started:6.1f}s] {text}", file=sys.stderr, flush=True)
+
+
 async def run(base: str, members: int, browsers: int, messages: int) -> dict[str, list[float]]:
     people, chat_id = await setup(base, members)
+    progress(f"{members} members registered, group created")
     ws_base = base.replace("http", "ws", 1)
     arrivals: dict[str, dict[str, float]] = {}  # text -> member -> epoch ms
     ready = 0
@@ -101,8 +122,10 @@ async def run(base: str, members: int, browsers: int, messages: int) -> dict[str
             await page.get_by_test_id("message-input").wait_for()
             await page.locator("[data-hydrated=true]").wait_for()
             pages.append((name, page))
+            progress(f"browser member {name} has the group open")
         while ready < len(socket_members):
             await asyncio.sleep(0.05)
+        progress(f"{ready} socket members connected")
         await asyncio.sleep(1)
 
         last, every = [], []
@@ -135,9 +158,12 @@ async def run(base: str, members: int, browsers: int, messages: int) -> dict[str
                         f"message {i}: only {len(got)} of {members - 1} members got it"
                     )
                 latencies = [at - t0 for at in got.values()]
+                progress(f"message {i}: last member after {max(latencies):.0f} ms")
                 last.append(max(latencies))
                 every.extend(latencies)
-                await asyncio.sleep(0.3)  # let receipts settle: each message starts from quiet
+                # Each message starts from quiet: wait until every member's delivery receipt
+                # is written (the sender hears the group's "delivered" move past it).
+                await settle(sender, i, deadline=time.monotonic() + 30)
         await browser.close()
     for task in tasks:
         task.cancel()

@@ -36,14 +36,31 @@ class ChatService:
         self._clock = clock
 
     def access_chat(self, user_id: str, chat_id: str) -> tuple[Chat, Member]:
-        """The one door to a chat: the chat and the caller's membership of it.
+        """The one door to a chat: the chat and the caller's current membership of it.
+
+        Reads one row whatever the chat's size: every send and receipt comes through here.
 
         Raises:
             NotFound: the chat does not exist *or* the caller is not a member; the two are
                 indistinguishable so that outsiders cannot learn which chat ids exist.
         """
-        chat, members = self.access_chat_members(user_id, chat_id)
-        return chat, next(m for m in members if m.user_id == user_id)
+        chat, me = self.access_membership(user_id, chat_id)
+        if not me.is_active:
+            raise NotFound("This chat doesn't exist or you are not in it.")
+        return chat, me
+
+    def access_membership(self, user_id: str, chat_id: str) -> tuple[Chat, Member]:
+        """``access_chat`` that also lets in someone who left or was removed (their row says
+        how far they may read)."""
+        found = self._chats.get_chat_and_member(chat_id, user_id) if is_uuid(chat_id) else None
+        if found is None:
+            raise NotFound("This chat doesn't exist or you are not in it.")
+        return found
+
+    def access_recipients(self, user_id: str, chat_id: str) -> tuple[Chat, list[str]]:
+        """``access_chat`` and the ids of the chat's current members, for fan-out."""
+        chat, _ = self.access_chat(user_id, chat_id)
+        return chat, self._chats.current_member_ids(chat_id)
 
     def access_chat_members(self, user_id: str, chat_id: str) -> tuple[Chat, list[Member]]:
         """``access_chat`` with the current members (for fan-out and receipts) in the same trip.

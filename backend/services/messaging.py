@@ -55,7 +55,7 @@ class MessagingService:
         """
         if not isinstance(temp_id, str) or len(temp_id) > MAX_TEMP_ID:
             raise InvalidInput("The client message id is malformed.")
-        _, members = self._chats.access_chat_members(user_id, chat_id)
+        _, member_ids = self._chats.access_recipients(user_id, chat_id)
         clean = validate_content(content, self._settings.max_message_bytes)
         try:
             self._check_send_rate(user_id, client_ip)
@@ -80,10 +80,10 @@ class MessagingService:
             chat_id, message.id, message.created_at, preview_of(message.content), user_id
         )
         # Recipients first, the sender's own devices last: theirs is the latency that counts.
-        recipients = [m.user_id for m in members if m.user_id != user_id] + [user_id]
+        recipients = [uid for uid in member_ids if uid != user_id] + [user_id]
         self._bus.publish(recipients, MessageCreated(chat_id, message))
         # Writing in a chat means the writer has seen it up to here (WhatsApp does the same).
-        self._receipts.record_own_message(user_id, message.id, members)
+        self._receipts.record_own_message(user_id, chat_id, message.id)
         return message
 
     def post_system_line(

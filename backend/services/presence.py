@@ -7,6 +7,7 @@ import dataclasses
 from datetime import datetime, timedelta
 
 from backend.events import PresenceChanged
+from backend.models import ChatKind
 from backend.ports import Bus, ChatStore, Clock, PresenceStore, UserStore
 from backend.settings import Settings
 
@@ -90,7 +91,13 @@ class PresenceService:
             self._bus.publish(withheld, PresenceChanged(user_id, online, None))
 
     def _contacts_of(self, user_id: str) -> list[str]:
-        """Everyone who shares a chat with ``user_id`` now."""
-        chat_ids = [c.id for c, me in self._chat_store.list_user_chats(user_id) if me.is_active]
+        """The people ``user_id`` has a 1:1 chat with: presence is shown in 1:1 chats only (as
+        on WhatsApp), and announcing it to every member of every group would cost a group of
+        256 that many events each time anyone in it connects."""
+        chat_ids = [
+            c.id
+            for c, me in self._chat_store.list_user_chats(user_id)
+            if me.is_active and c.kind is ChatKind.DIRECT
+        ]
         members = self._chat_store.list_members_of(chat_ids)
         return sorted({m.user_id for ms in members.values() for m in ms if m.is_active} - {user_id})

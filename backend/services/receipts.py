@@ -33,14 +33,14 @@ class ReceiptService:
             if chat.last_message_id > me.delivered_upto:
                 self._advance(user_id, chat.id, chat.last_message_id, read=False)
 
-    def record_own_message(self, user_id: str, message_id: str, members: list[Member]) -> None:
+    def record_own_message(self, user_id: str, chat_id: str, message_id: str) -> None:
         """The sender of ``message_id`` has (obviously) seen the chat up to it.
 
-        Only for the messaging service, which has already checked membership and read the
-        members. Announced only when it moves the chat's aggregate (a reply that reads the other
-        side's messages), so an ordinary send costs no extra event.
+        Only for the messaging service, which has already checked membership. Announced only
+        when it moves the chat's aggregate (a reply that reads the other side's messages), so
+        an ordinary send costs no extra event.
         """
-        self._move(user_id, message_id, members, read=True, only_if_aggregate_moves=True)
+        self._move(user_id, chat_id, message_id, read=True, only_if_aggregate_moves=True)
 
     def message_info(self, user_id: str, chat_id: str, message_id: str) -> list[MemberReceipt]:
         """Who of the members has received and read one message, and when ("message info" in
@@ -68,17 +68,18 @@ class ReceiptService:
         return info
 
     def _advance(self, user_id: str, chat_id: str, upto: str, *, read: bool) -> None:
-        chat, me, members = self._chats.access_history(user_id, chat_id)
+        chat, me = self._chats.access_membership(user_id, chat_id)
         # A watermark never passes the chat's newest message (or, for someone who left a
         # group, the last one they were shown), whatever the client claims.
         newest = chat.last_message_id if me.is_active else me.visible_upto
         if not upto or not is_uuid(upto) or upto > newest:
             upto = newest
-        if upto:
-            if me.is_active:
-                self._move(user_id, upto, members, read=read)
-            else:
-                self._move_former(me, upto, read=read)
+        if not upto:
+            return
+        if me.is_active:
+            self._move(user_id, chat_id, upto, read=read)
+        else:
+            self._move_former(me, upto, read=read)
 
     def _move_former(self, me: Member, upto: str, *, read: bool) -> None:
         """Someone who left a group reads what they kept: only their own devices hear of it,
@@ -94,8 +95,7 @@ class ReceiptService:
         )
         if result is None:
             return
-        moved, current = result
-        group = Receipts.of(current)
+        moved, _, group = result
         self._bus.publish(
             [me.user_id],
             ReceiptsChanged(
@@ -113,33 +113,27 @@ class ReceiptService:
     def _move(
         self,
         user_id: str,
+        chat_id: str,
         upto: str,
-        members: list[Member],
         *,
         read: bool,
         only_if_aggregate_moves: bool = False,
     ) -> None:
-        chat_id = members[0].chat_id
         result = self._chat_store.advance_receipts(
             chat_id, user_id, delivered_upto=upto, read_upto=upto if read else "", at=self._clock()
         )
         if result is None:
             return
-        # The members as stored after the move, not the snapshot from before: other members'
-        # watermarks may have moved meanwhile (API requests run in threads), and the aggregate
-        # announced must include their moves.
-        moved, current = result
-        after = Receipts.of(current)
-        snapshot = next((m for m in members if m.user_id == user_id), moved)
-        before = Receipts.of([snapshot if m.user_id == user_id else m for m in current])
+        # The aggregate as stored around the move, not from a snapshot read earlier: other
+        # members' watermarks may have moved meanwhile (API requests run in threads).
+        moved, before, after = result
         if after != before:
-            recipients = [m.user_id for m in current if m.is_active]
+            recipients = self._chat_store.current_member_ids(chat_id)
         elif only_if_aggregate_moves:
             return
         else:
             # Nobody's ticks changed: only this member's own devices need to hear (unread
-            # counts). In a group of 256 this is the difference between one event and 256
-            # per member per message.
+            # counts). In a group of 256 this is one event per receipt instead of 256.
             recipients = [user_id]
         self._bus.publish(
             recipients,

@@ -11,7 +11,7 @@ from sqlmodel import Session as DbSession
 from sqlmodel import col, select
 
 from backend.adapters.sql.tables import ChatMemberRow, ChatRow, ReceiptMarkRow
-from backend.models import Chat, ChatKind, Member, Role
+from backend.models import Chat, ChatKind, Member, Receipts, Role
 
 # The hot paths (every send and receipt) use Core statements on the tables: hydrating SQLModel
 # objects costs more than the SQL itself. Rows from either are read by attribute name.
@@ -49,6 +49,10 @@ def _member(row: Any) -> Member:
     )
 
 
+def _receipts(row: Any) -> Receipts:
+    return Receipts(delivered_upto=row[0] or "", read_upto=row[1] or "")
+
+
 def _member_row(m: Member) -> ChatMemberRow:
     return ChatMemberRow(
         chat_id=m.chat_id,
@@ -66,7 +70,19 @@ def _member_row(m: Member) -> ChatMemberRow:
 
 # Built once: these run on every send and receipt, and building a statement (above all the
 # CASE expressions) costs more than running it.
-_LIST_MEMBERS = sa.select(MEMBERS).where(MEMBERS.c.chat_id == sa.bindparam("chat_id"))
+_CURRENT = sa.and_(MEMBERS.c.chat_id == sa.bindparam("chat_id"), MEMBERS.c.left_at.is_(None))
+# Only the ids: the fan-out of a message to a group of 256 must not build 256 objects.
+_CURRENT_MEMBER_IDS = sa.select(MEMBERS.c.user_id).where(_CURRENT)
+# How far every current member has received and read, computed where the rows are.
+_AGGREGATE = sa.select(
+    sa.func.min(MEMBERS.c.delivered_upto), sa.func.min(MEMBERS.c.read_upto)
+).where(_CURRENT)
+# The chat and one member's row (the door for sends and receipts).
+_CHAT_AND_MEMBER = (
+    sa.select(CHATS, MEMBERS)
+    .join(MEMBERS, MEMBERS.c.chat_id == CHATS.c.id)
+    .where(CHATS.c.id == sa.bindparam("chat_id"), MEMBERS.c.user_id == sa.bindparam("user_id"))
+)
 # The chat and its members in one trip (the two tables share no column names).
 _CHAT_WITH_MEMBERS = (
     sa.select(CHATS, MEMBERS)
@@ -245,9 +261,18 @@ class SqlChatStore:
                 )
             )
 
+    def get_chat_and_member(self, chat_id: str, user_id: str) -> tuple[Chat, Member] | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(_CHAT_AND_MEMBER, {"chat_id": chat_id, "user_id": user_id}).first()
+        return (_chat(row), _member(row)) if row else None
+
+    def current_member_ids(self, chat_id: str) -> list[str]:
+        with self._engine.connect() as conn:
+            return list(conn.execute(_CURRENT_MEMBER_IDS, {"chat_id": chat_id}).scalars())
+
     def advance_receipts(
         self, chat_id: str, user_id: str, delivered_upto: str, read_upto: str, at: datetime
-    ) -> tuple[Member, list[Member]] | None:
+    ) -> tuple[Member, Receipts, Receipts] | None:
         # Reading implies having received: delivered never trails read.
         params = {
             "b_chat_id": chat_id,
@@ -256,6 +281,7 @@ class SqlChatStore:
             "b_read": read_upto,
         }
         with self._engine.begin() as conn:
+            before = _receipts(conn.execute(_AGGREGATE, {"chat_id": chat_id}).one())
             row = conn.execute(_ADVANCE_RECEIPTS, params).first()
             if row is None:
                 return None
@@ -268,5 +294,5 @@ class SqlChatStore:
                     if upto
                 ],
             )
-            members = conn.execute(_LIST_MEMBERS, {"chat_id": chat_id}).all()
-        return _member(row), [_member(m) for m in members]
+            after = _receipts(conn.execute(_AGGREGATE, {"chat_id": chat_id}).one())
+        return _member(row), before, after
