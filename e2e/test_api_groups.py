@@ -21,6 +21,7 @@ from e2e.api_helpers import (
     assert_error,
     frames_within,
     history,
+    not_presence,
     ping,
     register,
     send,
@@ -487,6 +488,13 @@ def test_a_removed_members_socket_gets_no_new_messages(client, base_url, team):
 # --- group receipts over the socket ---------------------------------------------------------
 
 
+def wait_until(check: Any, timeout: float = 5) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
 def own_status(client: httpx.Client, me: Account, chat_id: str, message_id: str) -> str:
     return next(m["status"] for m in history(client, me, chat_id) if m["messageId"] == message_id)
 
@@ -504,9 +512,11 @@ def test_a_group_message_fans_out_and_ticks_only_when_every_member_has_it(client
         )
         message_id = wait_for(alice_ws, "message_ack", lambda f: f["tempId"] == "g1")["messageId"]
         wait_for(bob_ws, "message", lambda f: f["messageId"] == message_id)
-        # Bob's socket got it (and said so); carol has no device online: one tick still.
-        wait_for(alice_ws, "delivered", lambda f: f["userId"] == bob.id)
+        # Bob's socket got it (and said so: message info shows it); carol has no device online,
+        # so the group's ticks don't move and Alice is told nothing: one tick still.
+        wait_until(lambda: info_of(client, alice, chat_id, message_id)[bob.username]["deliveredAt"])
         assert own_status(client, alice, chat_id, message_id) == "sent"
+        assert [f for f in not_presence(ping(alice_ws)) if f["type"] == "delivered"] == []
 
         with socket(base_url, carol.token) as carol_ws:
             send_frame(carol_ws, {"type": "sync", "chatId": chat_id, "after": ""})
@@ -516,7 +526,7 @@ def test_a_group_message_fans_out_and_ticks_only_when_every_member_has_it(client
             assert own_status(client, alice, chat_id, message_id) == "delivered"
 
             send_frame(bob_ws, {"type": "read", "chatId": chat_id, "messageId": message_id})
-            wait_for(alice_ws, "read", lambda f: f["userId"] == bob.id)
+            wait_until(lambda: info_of(client, alice, chat_id, message_id)[bob.username]["readAt"])
             assert own_status(client, alice, chat_id, message_id) == "delivered"
             send_frame(carol_ws, {"type": "read", "chatId": chat_id, "messageId": message_id})
             wait_for(alice_ws, "read", lambda f: f["chatReadUpto"] == message_id)
