@@ -186,6 +186,7 @@ def _list_top() -> rx.Component:
 
 
 SHORT_CHAT = 30  # fewer messages than this may not fill the pane
+ROW_HEIGHT = 64  # a one-line bubble with its time, in CSS pixels (assets/styles.css)
 
 
 def message_list() -> rx.Component:
@@ -208,6 +209,7 @@ def message_list() -> rx.Component:
             follow_output=Var(_js_expr="((atBottom) => (atBottom ? 'auto' : false))"),
             start_reached=ConversationState.load_older,
             increase_viewport_by={"top": 400, "bottom": 200},
+            default_item_height=ROW_HEIGHT,
             key=ConversationState.list_key,
             id="message-list",
             tab_index=0,

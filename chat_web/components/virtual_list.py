@@ -34,6 +34,9 @@ class Virtuoso(rx.Component):
     follow_output: rx.Var[Any]
     align_to_bottom: rx.Var[bool]
     increase_viewport_by: rx.Var[Any]
+    # Rows above the viewport are placed by this estimate until measured: close to a real row,
+    # pages put above land where they belong instead of being corrected afterwards.
+    default_item_height: rx.Var[int]
     components: rx.Var[Any]
 
     start_reached: EventHandler[no_args_event_spec]
