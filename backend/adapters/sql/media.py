@@ -1,0 +1,66 @@
+"""Media records in SQL (the bytes live in a BlobStorage adapter)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+
+from backend.adapters.sql.tables import MediaRow
+from backend.models import Media, MediaKind
+
+MEDIA: sa.Table = MediaRow.__table__  # type: ignore[attr-defined]
+
+
+def _media(row: Any) -> Media:
+    return Media(
+        id=row.id,
+        chat_id=row.chat_id,
+        owner_id=row.owner_id,
+        kind=MediaKind(row.kind),
+        mime=row.mime,
+        name=row.name,
+        size=row.size,
+        stored_bytes=row.stored_bytes,
+        created_at=row.created_at,
+        variants=tuple(v for v in row.variants.split(",") if v),
+        meta=json.loads(row.meta),
+    )
+
+
+class SqlMediaStore:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def add_media(self, media: Media) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                MEDIA.insert().values(
+                    id=media.id,
+                    chat_id=media.chat_id,
+                    owner_id=media.owner_id,
+                    kind=media.kind.value,
+                    mime=media.mime,
+                    name=media.name,
+                    size=media.size,
+                    stored_bytes=media.stored_bytes,
+                    variants=",".join(media.variants),
+                    meta=json.dumps(media.meta, separators=(",", ":")),
+                    created_at=media.created_at,
+                )
+            )
+
+    def get_media(self, media_id: str) -> Media | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(MEDIA).where(MEDIA.c.id == media_id)).first()
+        return _media(row) if row is not None else None
+
+    def used_bytes(self, owner_id: str) -> int:
+        with self._engine.connect() as conn:
+            total = conn.execute(
+                sa.select(sa.func.coalesce(sa.func.sum(MEDIA.c.stored_bytes), 0)).where(
+                    MEDIA.c.owner_id == owner_id
+                )
+            ).scalar_one()
+        return int(total)
