@@ -127,17 +127,22 @@ def process_image(path: Path, max_pixels: int) -> ProcessedImage:
         except (Image.UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
             raise UnsupportedMedia("This picture is damaged or not really a picture.") from exc
     variants: dict[str, tuple[bytes, str]] = {}
-    for name, box, square in IMAGE_SIZES:
+    # Largest first, each smaller size from the one before: far less work than from the original.
+    source = image
+    for name, box, square in reversed(IMAGE_SIZES):
         if square:
-            sized = ImageOps.fit(image, (box, box), Image.Resampling.LANCZOS)
+            sized = ImageOps.fit(source, (box, box), Image.Resampling.LANCZOS)
         else:
-            sized = image.copy()
+            sized = source.copy()
             sized.thumbnail((box, box), Image.Resampling.LANCZOS)
+            source = sized
         variants[name] = (_encode(sized, "JPEG", quality=82), "image/jpeg")
         if name == "full":
-            variants["webp"] = (_encode(sized, "WEBP", quality=80), "image/webp")
+            # method=0: WebP's fastest effort, ~3x faster than the default at a similar size;
+            # the recipient waits for this step.
+            variants["webp"] = (_encode(sized, "WEBP", quality=80, method=0), "image/webp")
             width, height = sized.size
-    tiny = image.copy()
+    tiny = source.copy()
     tiny.thumbnail((PLACEHOLDER_PX, PLACEHOLDER_PX))
     tiny = tiny.filter(ImageFilter.GaussianBlur(1))
     placeholder = "data:image/jpeg;base64," + base64.b64encode(
@@ -157,9 +162,9 @@ def _flatten(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _encode(image: Image.Image, fmt: str, quality: int) -> bytes:
+def _encode(image: Image.Image, fmt: str, quality: int, **options: object) -> bytes:
     out = io.BytesIO()
-    image.save(out, fmt, quality=quality, optimize=fmt == "JPEG")
+    image.save(out, fmt, quality=quality, optimize=fmt == "JPEG", **options)
     return out.getvalue()
 
 
