@@ -4,6 +4,7 @@ import reflex as rx
 
 from chat_web.components.icon_button import icon_button
 from chat_web.components.local_time import local_time
+from chat_web.components.media import attach_controls, media_body  # media (issue #6)
 from chat_web.components.status import status_tick
 from chat_web.i18n import t
 from chat_web.states.conversation import COMPOSER_ID, ConversationState
@@ -45,6 +46,7 @@ def bubble_body(
 
 def message_bubble(message: MessageView) -> rx.Component:
     return rx.el.li(
+        media_body(message),  # media (issue #6): photo/video/document/voice above the text
         bubble_body(
             text=message.text, sent_at=message.sent_at, mine=message.mine, status=message.status
         ),
@@ -116,6 +118,7 @@ def composer() -> rx.Component:
             ),
         ),
         rx.el.div(
+            attach_controls(),  # media (issue #6): paperclip and voice-note buttons
             rx.el.textarea(
                 id=COMPOSER_ID,
                 name="text",

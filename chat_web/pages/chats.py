@@ -4,6 +4,7 @@ import reflex as rx
 
 from chat_web.components.connection import connection_banner
 from chat_web.components.conversation import conversation_pane
+from chat_web.components.media import media_plumbing
 from chat_web.components.sidebar import sidebar
 from chat_web.i18n import t
 from chat_web.states.conversation import ConversationState
@@ -19,6 +20,7 @@ def messenger() -> rx.Component:
         # assets/chat.js presses these when the tab is shown or hidden (read receipts).
         rx.el.button(id="page-shown", hidden=True, on_click=ConversationState.page_shown),
         rx.el.button(id="page-hidden", hidden=True, on_click=ConversationState.page_hidden),
+        media_plumbing(),  # assets/media.js sends uploaded files through it
         rx.el.div(
             sidebar(),
             conversation_pane(),
