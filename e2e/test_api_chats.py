@@ -428,6 +428,9 @@ EXPECTED_ROUTES = {
     ("get", "/api/v1/chats/{chatId}"),
     ("get", "/api/v1/chats/{chatId}/messages"),
     ("post", "/api/v1/chats/{chatId}/messages"),
+    ("post", "/api/v1/media/upload"),
+    ("get", "/api/v1/media/{mediaId}"),
+    ("get", "/api/v1/media/{mediaId}/{variant}"),
 }
 
 
