@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -337,3 +338,39 @@ def test_media_messages_refuse_someone_elses_or_mismatched_uploads(
     with pytest.raises(NotFound):
         send(carol.id, chat.id, {"type": "image", "mediaId": photo.id})
     assert services.messaging.list_messages(alice.id, chat.id).messages == []
+
+
+# --- on S3 ----------------------------------------------------------------------------------
+
+
+def test_on_s3_members_get_short_lived_links_and_outsiders_nothing(
+    settings: Settings,
+    clock: FakeClock,
+    s3_endpoint: str,
+    alice: Person,
+    bob: Person,
+    carol: Person,
+    chat: Chat,
+    tmp_path: Path,
+) -> None:
+    import urllib.request
+
+    from tests.s3_server import create_bucket
+
+    bucket = f"media-svc-{uuid.uuid4().hex[:12]}"
+    create_bucket(s3_endpoint, bucket)
+    on_s3 = _services_with(settings, clock, s3_bucket=bucket, s3_endpoint_url=s3_endpoint)
+    data = samples.pdf()
+    path = tmp_path / "r.pdf"
+    path.write_bytes(data)
+
+    doc = on_s3.media.upload(alice.id, chat.id, path, "report.pdf")
+
+    url = on_s3.media.signed_url(on_s3.media.download(bob.id, doc.id))
+    assert url is not None and bucket in url and "X-Amz-Expires=300" in url
+    with urllib.request.urlopen(url) as response:
+        assert response.read() == data
+        assert response.headers["Content-Disposition"].startswith("attachment;")
+    with pytest.raises(NotFound):
+        on_s3.media.download(carol.id, doc.id)
+    assert not (settings.media_dir / doc.id).exists()  # nothing went to local files
