@@ -171,6 +171,10 @@ class BlobStorage(Protocol):
     def delete(self, key: str) -> None:
         """Remove the blob if it exists."""
 
+    def local_path(self, key: str) -> Path | None:
+        """The file on this machine that holds the blob, if the storage keeps one (the app then
+        answers range requests, so a video can seek); None otherwise or if it is missing."""
+
     def signed_url(
         self, key: str, content_type: str, disposition: str, expires: timedelta
     ) -> str | None:

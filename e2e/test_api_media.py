@@ -84,6 +84,10 @@ def test_a_document_uploaded_as_a_form_downloads_byte_for_byte(client):
     assert got.headers["content-disposition"].startswith("attachment;")
     assert "Q3%20report.pdf" in got.headers["content-disposition"]
     assert got.headers["x-content-type-options"] == "nosniff"
+    # Ranges work (what lets a video or voice note seek).
+    part = client.get(doc["url"], headers={**bob.headers, "Range": "bytes=0-7"})
+    assert part.status_code == 206
+    assert part.content == data[:8]
 
 
 def test_the_browser_cookie_works_for_media_like_a_token(client):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import RedirectResponse, StreamingResponse
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from backend.api.deps import BrowserUserDep, ServicesDep
@@ -53,6 +53,7 @@ FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "The file's bytes",
         "content": {t: _BINARY for t in ("application/octet-stream", "image/jpeg", "image/webp")},
     },
+    206: {"description": "The requested byte range (Range header; local storage)"},
     307: {"description": "A short-lived presigned URL of the storage (S3 deployments)"},
 }
 
@@ -95,9 +96,7 @@ async def upload_media(
 
 
 @router.get("/{mediaId}", responses=FILE_RESPONSES, response_model=None)
-def get_media(
-    media_id: MediaIdPath, user: BrowserUserDep, services: ServicesDep
-) -> StreamingResponse | RedirectResponse:
+def get_media(media_id: MediaIdPath, user: BrowserUserDep, services: ServicesDep) -> Response:
     """The file itself (a photo's full size). Documents always come as attachments."""
     return _serve(services, user.id, media_id, "")
 
@@ -105,22 +104,21 @@ def get_media(
 @router.get("/{mediaId}/{variant}", responses=FILE_RESPONSES, response_model=None)
 def get_media_variant(
     media_id: MediaIdPath, variant: VariantPath, user: BrowserUserDep, services: ServicesDep
-) -> StreamingResponse | RedirectResponse:
+) -> Response:
     """One size of a photo (``thumbnail`` 100x100, ``preview`` 400, ``full`` 1920, ``webp``),
     a video's ``poster``, or the ``original`` of a video, voice note or document."""
     return _serve(services, user.id, media_id, variant)
 
 
-def _serve(
-    services: ServicesDep, user_id: str, media_id: str, variant: str
-) -> StreamingResponse | RedirectResponse:
+def _serve(services: ServicesDep, user_id: str, media_id: str, variant: str) -> Response:
     media = services.media
     download = media.download(user_id, media_id, variant)  # the membership check
     url = media.signed_url(download)
     if url is not None:
         return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
-    return StreamingResponse(
-        media.read(download),
-        media_type=download.content_type,
-        headers={**SAFETY_HEADERS, "Content-Disposition": download.disposition},
-    )
+    headers = {**SAFETY_HEADERS, "Content-Disposition": download.disposition}
+    path = media.local_path(download)
+    if path is not None:  # answers Range requests: videos and voice notes can seek
+        return FileResponse(path, media_type=download.content_type, headers=headers)
+    chunks = media.read(download)
+    return StreamingResponse(chunks, media_type=download.content_type, headers=headers)

@@ -242,6 +242,10 @@ class MediaService:
             self._settings.media_url_ttl,
         )
 
+    def local_path(self, download: MediaDownload) -> Path | None:
+        """The blob as a local file, for range requests (None: stream it with ``read``)."""
+        return self._blobs.local_path(download.key)
+
     def read(self, download: MediaDownload) -> Iterator[bytes]:
         try:
             return self._blobs.read_chunks(download.key)

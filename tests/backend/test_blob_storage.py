@@ -63,6 +63,18 @@ def test_a_large_file_streams_in_and_out_in_bounded_chunks(
     assert largest <= 1024 * 1024
 
 
+def test_local_paths_exist_only_for_local_files(blobs: BlobStorage) -> None:
+    blobs.put_bytes("m6/original", b"abc", "text/plain")
+
+    path = blobs.local_path("m6/original")
+
+    if isinstance(blobs, LocalBlobStorage):
+        assert path is not None and path.read_bytes() == b"abc"
+    else:
+        assert path is None
+    assert blobs.local_path("nope/original") is None
+
+
 def test_missing_blobs_say_so(blobs: BlobStorage) -> None:
     with pytest.raises(BlobMissing):
         blobs.size_of("nope/original")

@@ -66,6 +66,10 @@ class LocalBlobStorage:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    def local_path(self, key: str) -> Path | None:
+        path = self._path(key)
+        return path if path.is_file() else None
+
     def signed_url(
         self, key: str, content_type: str, disposition: str, expires: timedelta
     ) -> str | None:

@@ -79,6 +79,9 @@ class S3BlobStorage:
     def delete(self, key: str) -> None:
         self._client.delete_object(Bucket=self._bucket, Key=key)
 
+    def local_path(self, key: str) -> Path | None:
+        return None  # S3 serves ranges itself, through the presigned URL
+
     def signed_url(
         self, key: str, content_type: str, disposition: str, expires: timedelta
     ) -> str | None:
