@@ -58,6 +58,9 @@
       type: "button", className: "upload-cancel", textContent: word("cancel"),
       dataset: { testid: "upload-cancel" },
     });
+    // The local picture shows at once, while the bytes travel.
+    const local = file.type?.startsWith("image/") ? URL.createObjectURL(file) : "";
+    if (local) row.append(el("img", { src: local, alt: "", className: "upload-thumb" }));
     row.append(label, bar, cancel);
     tray().append(row);
 
@@ -68,6 +71,7 @@
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) bar.value = Math.round((100 * e.loaded) / e.total);
     };
+    xhr.onloadend = () => { if (local) URL.revokeObjectURL(local); };
     xhr.onload = () => {
       let body = {};
       try { body = JSON.parse(xhr.responseText); } catch { /* not JSON: a proxy's page */ }
