@@ -29,16 +29,25 @@ def jpeg_with_location(width: int = 640, height: int = 480, orientation: int = 1
     return out.getvalue()
 
 
-def big_jpeg(target_bytes: int) -> bytes:
-    """A noisy photo of about ``target_bytes`` (noise does not compress)."""
-    side = 512
-    while True:
-        image = Image.effect_noise((side, side), 120).convert("RGB")
+def big_jpeg(target_bytes: int, size: tuple[int, int] = (4000, 3000)) -> bytes:
+    """A camera-sized photo (12 MP by default) of about ``target_bytes``: a colour gradient
+    with grain, the grain's strength searched until the JPEG is that large."""
+    gradient = Image.linear_gradient("L").resize(size)
+    across = gradient.transpose(Image.Transpose.ROTATE_90).resize(size)
+    base = Image.merge("RGB", (gradient, across, Image.new("L", size, 128)))
+    low, high = 1.0, 128.0
+    best = b""
+    for _ in range(8):
+        sigma = (low + high) / 2
+        grain = Image.effect_noise(size, sigma).convert("RGB")
+        image = Image.blend(base, grain, 0.5)
         out = io.BytesIO()
-        image.save(out, "JPEG", quality=95)
-        if out.tell() >= target_bytes or side > 6000:
-            return out.getvalue()
-        side = int(side * (target_bytes / out.tell()) ** 0.5) + 16
+        image.save(out, "JPEG", quality=92)
+        best = out.getvalue()
+        if abs(len(best) - target_bytes) < target_bytes * 0.05:
+            break
+        low, high = (sigma, high) if len(best) < target_bytes else (low, sigma)
+    return best
 
 
 def png_with_alpha() -> bytes:
