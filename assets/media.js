@@ -38,8 +38,9 @@
   }
 
   // --- sending an uploaded file ------------------------------------------------------------
-  function sendMessage(media, caption) {
+  function sendMessage(media, caption, chat) {
     window.__mediaPayload = JSON.stringify({
+      chatId: chat,
       mediaId: media.mediaId,
       kind: media.kind,
       caption: caption || "",
@@ -77,7 +78,7 @@
       try { body = JSON.parse(xhr.responseText); } catch { /* not JSON: a proxy's page */ }
       if (xhr.status === 201 && body.mediaId) {
         row.remove();
-        sendMessage(body, caption);
+        sendMessage(body, caption, chat);
       } else {
         failed(body.message || word("upload_failed").replace("{name}", name));
       }

@@ -27,7 +27,8 @@ class MediaState(rx.State):
     async def send_media(self, payload: str):
         """Send an uploaded file to the open chat as a message.
 
-        ``payload`` is JSON ``{"mediaId", "kind", "caption", "tempId"}`` from assets/media.js;
+        ``payload`` is JSON ``{"chatId", "mediaId", "kind", "caption", "tempId"}`` from
+        assets/media.js (the chat the file was uploaded for: the user may have moved on);
         the service checks that this user uploaded it for this chat and builds the message
         from what the server measured, so nothing in it is trusted beyond naming the upload.
         """
@@ -45,12 +46,13 @@ class MediaState(rx.State):
             if data.get("caption"):
                 content["caption"] = str(data["caption"])
             temp_id = str(data.get("tempId", ""))[:64]
+            chat_id = str(data["chatId"])
         except (ValueError, KeyError, TypeError):
             return  # not something the product's script sends
         try:
             message = services().messaging.send_message(
                 user_id,
-                conversation.chat_id,
+                chat_id,
                 content,
                 temp_id,
                 client_ip=self.router.session.client_ip,
@@ -58,5 +60,6 @@ class MediaState(rx.State):
         except ChatError as exc:
             conversation.composer_error = error_text(exc.code, exc.message, exc.params)
             return
-        conversation.composer_error = ""
-        await conversation._add_live(message)
+        if conversation.chat_id == chat_id:
+            conversation.composer_error = ""
+            await conversation._add_live(message)
