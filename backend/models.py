@@ -163,3 +163,4 @@ class Media:
     created_at: datetime
     variants: tuple[str, ...]
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
+    message_id: str = ""  # the message that sent it ("" while only uploaded)

@@ -144,6 +144,15 @@ class MediaStore(Protocol):
     def used_bytes(self, owner_id: str) -> int:
         """How many bytes the owner's uploads take in storage, variants included."""
 
+    def mark_sent(self, media_id: str, message_id: str) -> None:
+        """Record the message that sent the media (the first one; a resend changes nothing)."""
+
+    def list_sent(
+        self, chat_id: str, kinds: Iterable[str], before_message_id: str, limit: int
+    ) -> list[Media]:
+        """Sent media of the chat of these kinds, newest message first, older than
+        ``before_message_id`` ("" = from the newest)."""
+
 
 class BlobMissing(Exception):
     """No blob is stored under the key."""

@@ -431,6 +431,7 @@ EXPECTED_ROUTES = {
     ("post", "/api/v1/media/upload"),
     ("get", "/api/v1/media/{mediaId}"),
     ("get", "/api/v1/media/{mediaId}/{variant}"),
+    ("get", "/api/v1/chats/{chatId}/media"),
 }
 
 

@@ -154,3 +154,33 @@ def test_an_upload_declaring_more_than_the_cap_is_refused_before_it_is_read(clie
     assert response.status == 413
     assert json.loads(response.read())["code"] == "too_large"
     connection.close()
+
+
+def test_the_chat_gallery_pages_through_sent_media_by_kind(client):
+    alice, bob, carol = (register(client, n) for n in ("alice", "bob", "carol"))
+    chat_id = open_chat(client, alice, bob)
+    for name, data in (("a.jpg", samples.jpeg_with_location()), ("b.pdf", samples.pdf())):
+        media = upload(client, alice, chat_id, data, name).json()
+        sent = client.post(
+            f"{API}/chats/{chat_id}/messages",
+            json={"content": {"type": media["kind"], "mediaId": media["mediaId"]}},
+            headers=alice.headers,
+        )
+        assert sent.status_code == 201, sent.text
+
+    everything = client.get(f"{API}/chats/{chat_id}/media", headers=bob.headers)
+    assert everything.status_code == 200, everything.text
+    assert [m["name"] for m in everything.json()["media"]] == ["b.pdf", "a.jpg"]
+    assert all(m["messageId"] for m in everything.json()["media"])
+    photos = client.get(
+        f"{API}/chats/{chat_id}/media", params={"kind": ["image", "video"]}, headers=bob.headers
+    )
+    assert [m["kind"] for m in photos.json()["media"]] == ["image"]
+    first = client.get(f"{API}/chats/{chat_id}/media", params={"limit": 1}, headers=bob.headers)
+    cursor = first.json()["nextCursor"]
+    rest = client.get(
+        f"{API}/chats/{chat_id}/media", params={"cursor": cursor}, headers=bob.headers
+    ).json()
+    assert [m["name"] for m in rest["media"]] == ["a.jpg"] and rest["nextCursor"] is None
+    outsider = client.get(f"{API}/chats/{chat_id}/media", headers=carol.headers)
+    assert_error(outsider, 404, "not_found")

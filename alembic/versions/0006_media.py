@@ -28,6 +28,7 @@ def upgrade() -> None:
     sa.Column('size', sa.BigInteger(), nullable=False),
     sa.Column('stored_bytes', sa.BigInteger(), nullable=False),
     sa.Column('variants', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('message_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
     sa.Column('meta', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['chat_id'], ['chats.id'], ),
@@ -37,10 +38,12 @@ def upgrade() -> None:
     with op.batch_alter_table('media', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_media_chat_id'), ['chat_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_media_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_media_message_id'), ['message_id'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('media', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_media_message_id'))
         batch_op.drop_index(batch_op.f('ix_media_owner_id'))
         batch_op.drop_index(batch_op.f('ix_media_chat_id'))
     op.drop_table('media')

@@ -38,6 +38,7 @@ def create_api(services: Callable[[], Services]) -> FastAPI:
     api.state.services = services
     api.include_router(routes.router)
     api.include_router(media_routes.router)
+    api.include_router(media_routes.gallery_router)
     api.include_router(gateway.router)
     api.add_exception_handler(ChatError, errors.on_chat_error)
     api.add_exception_handler(RequestValidationError, errors.on_validation_error)

@@ -7,7 +7,7 @@ Sending a media message is the ordinary ``POST /chats/{chatId}/messages`` (or th
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
@@ -15,11 +15,15 @@ from starlette.concurrency import run_in_threadpool
 
 from backend.api.deps import BrowserUserDep, ServicesDep
 from backend.api.errors import ERROR_RESPONSES
-from backend.api.schemas import MediaOut
+from backend.api.schemas import MediaOut, MediaPage
 from backend.api.uploads import receive_upload
 from backend.errors import TooLarge
+from backend.models import MediaKind
 
 router = APIRouter(prefix="/api/v1/media", tags=["media"], responses=ERROR_RESPONSES)
+gallery_router = APIRouter(prefix="/api/v1/chats", tags=["media"], responses=ERROR_RESPONSES)
+ChatIdPath = Annotated[str, Path(alias="chatId", max_length=64)]
+KindName = Literal["image", "video", "document", "voice"]
 MediaIdPath = Annotated[str, Path(alias="mediaId", max_length=64)]
 VariantPath = Annotated[str, Path(pattern="^(original|thumbnail|preview|full|webp|poster)$")]
 
@@ -122,3 +126,23 @@ def _serve(services: ServicesDep, user_id: str, media_id: str, variant: str) -> 
         return FileResponse(path, media_type=download.content_type, headers=headers)
     chunks = media.read(download)
     return StreamingResponse(chunks, media_type=download.content_type, headers=headers)
+
+
+@gallery_router.get("/{chatId}/media")
+def list_chat_media(
+    chat_id: ChatIdPath,
+    user: BrowserUserDep,
+    services: ServicesDep,
+    kind: Annotated[list[KindName] | None, Query(description="Repeat to combine")] = None,
+    cursor: Annotated[str, Query(max_length=64)] = "",
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> MediaPage:
+    """The chat's media gallery: files sent in it, newest first (photos and videos with
+    ``kind=image&kind=video``, ``kind=document``, ``kind=voice``)."""
+    kinds = [MediaKind(k) for k in kind] if kind else list(MediaKind)
+    found = services.media.list_chat_media(user.id, chat_id, kinds, cursor, limit + 1)
+    page = found[:limit]
+    return MediaPage(
+        media=[MediaOut.of(m) for m in page],
+        next_cursor=page[-1].message_id if len(found) > limit else None,
+    )

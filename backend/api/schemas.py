@@ -151,6 +151,7 @@ class MediaOut(ApiModel):
     duration: float | None = Field(None, description="Seconds, for videos and voice notes")
     waveform: list[int] | None = Field(None, description="Voice notes: 48 loudness bars, 0-100")
     placeholder: str | None = Field(None, description="Photos: a tiny blurred data: URI")
+    message_id: str | None = Field(None, description="The message that sent it, once sent")
 
     @classmethod
     def of(cls, media: Media) -> MediaOut:
@@ -171,4 +172,10 @@ class MediaOut(ApiModel):
             duration=meta.get("duration"),
             waveform=meta.get("waveform"),
             placeholder=meta.get("placeholder"),
+            message_id=media.message_id or None,
         )
+
+
+class MediaPage(ApiModel):
+    media: list[MediaOut]
+    next_cursor: str | None = Field(None, description="Pass as ``cursor`` for older media")

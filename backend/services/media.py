@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -252,6 +252,27 @@ class MediaService:
         except BlobMissing:
             log.warning("media blob missing: %s", download.key)
             raise NotFound(MISSING) from None
+
+    def list_chat_media(
+        self,
+        user_id: str,
+        chat_id: str,
+        kinds: Iterable[MediaKind],
+        before: str = "",
+        limit: int = 50,
+    ) -> list[Media]:
+        """The chat's gallery: media sent in it, newest first, ``before`` a message id.
+
+        Raises:
+            NotFound: the chat does not exist or the caller is not in it.
+        """
+        self._chats.access_chat(user_id, chat_id)
+        limit = max(1, min(limit, 100))
+        return self._store.list_sent(chat_id, [k.value for k in kinds], before, limit)
+
+    def record_sent(self, media: Media, message_id: str) -> None:
+        """The media went out in ``message_id``: it now shows in the chat's gallery."""
+        self._store.mark_sent(media.id, message_id)
 
     # --- messages -----------------------------------------------------------------------------
 

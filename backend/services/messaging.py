@@ -59,6 +59,7 @@ class MessagingService:
         if not isinstance(temp_id, str) or len(temp_id) > MAX_TEMP_ID:
             raise InvalidInput("The client message id is malformed.")
         _, members = self._chats.access_chat_members(user_id, chat_id)
+        media = None
         if is_media_content(content) and self._media is not None:
             # A media message names an upload; its payload is what the server measured.
             media = self._media.message_content(user_id, chat_id, content)
@@ -84,6 +85,8 @@ class MessagingService:
             ),
             new_message_id,
         )
+        if media is not None and self._media is not None:
+            self._media.record_sent(media, message.id)
         self._chat_store.record_activity(
             chat_id, message.id, message.created_at, preview_of(message.content), user_id
         )

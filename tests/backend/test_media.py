@@ -374,3 +374,28 @@ def test_on_s3_members_get_short_lived_links_and_outsiders_nothing(
     with pytest.raises(NotFound):
         on_s3.media.download(carol.id, doc.id)
     assert not (settings.media_dir / doc.id).exists()  # nothing went to local files
+
+
+# --- the chat's gallery ---------------------------------------------------------------------
+
+
+def test_the_gallery_lists_sent_media_by_kind_newest_first(
+    services: Services, upload: Upload, alice: Person, bob: Person, carol: Person, chat: Chat
+) -> None:
+    photos = [upload(alice, chat, samples.jpeg_with_location(), f"p{i}.jpg") for i in range(3)]
+    doc = upload(bob, chat, samples.pdf(), "minutes.pdf")
+    upload(alice, chat, samples.jpeg_with_location(), "never-sent.jpg")
+    send = services.messaging.send_message
+    for photo in photos:
+        send(alice.id, chat.id, {"type": "image", "mediaId": photo.id}, temp_id=photo.id)
+    send(alice.id, chat.id, {"type": "image", "mediaId": photos[0].id}, temp_id=photos[0].id)
+    send(bob.id, chat.id, {"type": "document", "mediaId": doc.id})
+    gallery = services.media.list_chat_media
+
+    newest = gallery(bob.id, chat.id, [MediaKind.IMAGE, MediaKind.VIDEO], limit=2)
+    assert [m.id for m in newest] == [photos[2].id, photos[1].id]
+    older = gallery(bob.id, chat.id, [MediaKind.IMAGE], before=newest[-1].message_id)
+    assert [m.id for m in older] == [photos[0].id]  # the resend did not list it twice
+    assert [m.name for m in gallery(alice.id, chat.id, [MediaKind.DOCUMENT])] == ["minutes.pdf"]
+    with pytest.raises(NotFound):
+        gallery(carol.id, chat.id, list(MediaKind))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ def _media(row: Any) -> Media:
         created_at=row.created_at,
         variants=tuple(v for v in row.variants.split(",") if v),
         meta=json.loads(row.meta),
+        message_id=row.message_id or "",
     )
 
 
@@ -47,6 +49,7 @@ class SqlMediaStore:
                     stored_bytes=media.stored_bytes,
                     variants=",".join(media.variants),
                     meta=json.dumps(media.meta, separators=(",", ":")),
+                    message_id=media.message_id or None,
                     created_at=media.created_at,
                 )
             )
@@ -55,6 +58,28 @@ class SqlMediaStore:
         with self._engine.connect() as conn:
             row = conn.execute(sa.select(MEDIA).where(MEDIA.c.id == media_id)).first()
         return _media(row) if row is not None else None
+
+    def mark_sent(self, media_id: str, message_id: str) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                MEDIA.update()
+                .where(MEDIA.c.id == media_id, MEDIA.c.message_id.is_(None))
+                .values(message_id=message_id)
+            )
+
+    def list_sent(
+        self, chat_id: str, kinds: Iterable[str], before_message_id: str, limit: int
+    ) -> list[Media]:
+        query = sa.select(MEDIA).where(
+            MEDIA.c.chat_id == chat_id,
+            MEDIA.c.message_id.is_not(None),
+            MEDIA.c.kind.in_(list(kinds)),
+        )
+        if before_message_id:
+            query = query.where(MEDIA.c.message_id < before_message_id)
+        query = query.order_by(MEDIA.c.message_id.desc()).limit(limit)
+        with self._engine.connect() as conn:
+            return [_media(row) for row in conn.execute(query)]
 
     def used_bytes(self, owner_id: str) -> int:
         with self._engine.connect() as conn:

@@ -115,5 +115,7 @@ class MediaRow(SQLModel, table=True):
     # Every variant's bytes: what the upload costs its owner's quota.
     stored_bytes: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
     variants: str = Field(max_length=200)  # comma-separated variant names
+    # The message that sent it: the chat's gallery lists sent media only, newest first.
+    message_id: str | None = Field(default=None, index=True, max_length=36)
     meta: str  # JSON: dimensions, duration, waveform, placeholder
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
