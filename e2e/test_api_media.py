@@ -11,7 +11,16 @@ import uuid
 import httpx
 from PIL import Image
 
-from e2e.api_helpers import API, assert_error, history, open_chat, register
+from e2e.api_helpers import (
+    API,
+    assert_error,
+    history,
+    open_chat,
+    register,
+    send_frame,
+    socket,
+    wait_for,
+)
 from tests import media_samples as samples
 
 
@@ -184,3 +193,31 @@ def test_the_chat_gallery_pages_through_sent_media_by_kind(client):
     assert [m["name"] for m in rest["media"]] == ["a.jpg"] and rest["nextCursor"] is None
     outsider = client.get(f"{API}/chats/{chat_id}/media", headers=carol.headers)
     assert_error(outsider, 404, "not_found")
+
+
+def test_a_voice_note_sent_over_the_socket_reaches_the_partner_with_its_waveform(
+    client, base_url, tmp_path
+):
+    alice, bob = register(client, "alice"), register(client, "bob")
+    chat_id = open_chat(client, alice, bob)
+    voice = upload(client, alice, chat_id, samples.opus_voice(tmp_path, 4), "note.ogg").json()
+    assert voice["kind"] == "voice"
+
+    with socket(base_url, alice.token) as wa, socket(base_url, bob.token) as wb:
+        send_frame(
+            wa,
+            {
+                "type": "message",
+                "chatId": chat_id,
+                "tempId": "voice-1",
+                "content": {"type": "voice", "mediaId": voice["mediaId"]},
+            },
+        )
+        wait_for(wa, "message_ack", lambda f: f.get("tempId") == "voice-1")
+        pushed = wait_for(wb, "message", lambda f: f["content"].get("type") == "voice")
+    content = pushed["content"]
+    assert content["mediaId"] == voice["mediaId"]
+    assert round(content["duration"]) == 4
+    assert len(content["waveform"]) == 48
+    chats = client.get(f"{API}/chats", headers=bob.headers).json()["chats"]
+    assert chats[0]["lastMessage"]["preview"] == "🎤 Voice message (0:04)"
