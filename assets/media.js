@@ -192,14 +192,24 @@
   });
 
   // --- voice notes -------------------------------------------------------------------------
+  // Set at once when recording is asked for (the microphone answers later), so a second
+  // press while it starts is a stop, not a second recording.
   let recording = null;
+  const HOLD_MS = 400;
 
   async function startRecording(button) {
+    const session = { send: true, chat: chatId(), recorder: null };
+    recording = session;
     let stream;
     try {
       stream = await navigator.mediaDevices.getUserMedia({ audio: true });
     } catch {
+      recording = null;
       alert(word("mic_denied"));
+      return;
+    }
+    if (recording !== session) { // stopped before the microphone was ready
+      stream.getTracks().forEach((t) => t.stop());
       return;
     }
     const mime = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus"].find(
@@ -245,10 +255,10 @@
       requestAnimationFrame(draw);
     };
 
-    recording = { recorder, stream, bar, audio, send: true, chat: chatId() };
+    session.recorder = recorder;
     button.setAttribute("aria-pressed", "true");
     recorder.onstop = () => {
-      const { send, chat } = recording;
+      const { send, chat } = session;
       stream.getTracks().forEach((t) => t.stop());
       audio.close();
       bar.remove();
@@ -269,15 +279,29 @@
   function stopRecording(send) {
     if (!recording) return;
     recording.send = send;
-    recording.recorder.stop();
+    if (recording.recorder) recording.recorder.stop();
+    else recording = null; // not started yet: startRecording lets the microphone go
   }
 
+  // Click to start and click to send, or hold and release to send (as on WhatsApp).
+  let press = null;
+  const recordButton = (event) => event.target.closest?.("[data-testid=voice-record-button]");
+  document.addEventListener("pointerdown", (event) => {
+    const button = recordButton(event);
+    if (!button || event.button !== 0) return;
+    press = recording ? null : { at: Date.now() };
+    if (press) startRecording(button);
+  });
+  document.addEventListener("pointerup", () => {
+    if (press && recording && Date.now() - press.at >= HOLD_MS) stopRecording(true);
+  });
   document.addEventListener("click", (event) => {
-    const button = event.target.closest?.("[data-testid=voice-record-button]");
+    const button = recordButton(event);
     if (!button) return;
     event.preventDefault();
+    if (press) { press = null; return; } // this press started it (and a hold has sent it)
     if (recording) stopRecording(true);
-    else startRecording(button);
+    else startRecording(button); // keyboard: Enter or Space
   });
 
   // --- the photo viewer --------------------------------------------------------------------

@@ -3,6 +3,7 @@ Bob live; Bob opens the photo viewer, plays the voice note and downloads the PDF
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 
@@ -114,3 +115,73 @@ def test_a_disguised_file_is_refused_with_its_reason_and_can_be_dismissed(person
     expect(alice.page.get_by_role("alert")).to_contain_text("disguised")
     expect(alice.page.get_by_test_id("upload-retry")).to_be_visible()
     expect(alice.page.get_by_test_id("message-image")).to_have_count(0)
+
+
+def test_pasted_and_dropped_files_are_sent_and_a_cancelled_upload_is_not(person, tmp_path):
+    alice, bob = person("Alice"), person("Bob")
+    start_chat(alice, bob)
+    page = alice.page
+    photo_b64 = base64.b64encode(samples.png_with_alpha()).decode()
+    pdf_b64 = base64.b64encode(samples.pdf()).decode()
+
+    # Paste an image into the message box (what a screenshot paste does).
+    page.get_by_test_id("message-input").focus()
+    page.evaluate(
+        """b64 => {
+            const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+            const data = new DataTransfer();
+            data.items.add(new File([bytes], 'screenshot.png', {type: 'image/png'}));
+            const box = document.querySelector('[data-testid=message-input]');
+            box.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true,
+                                                          cancelable: true}));
+        }""",
+        photo_b64,
+    )
+    page.get_by_test_id("media-send-button").click()
+    expect(page.get_by_test_id("message-image")).to_have_count(1)
+    expect(bob.page.get_by_test_id(f"chat-item-{page.url.rsplit('/', 1)[1]}")).to_contain_text(
+        "📷 Photo"
+    )
+
+    # Drop a PDF onto the conversation.
+    page.evaluate(
+        """b64 => {
+            const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+            const data = new DataTransfer();
+            data.items.add(new File([bytes], 'dropped.pdf', {type: 'application/pdf'}));
+            const list = document.querySelector('[data-testid=message-list]');
+            for (const type of ['dragover', 'drop'])
+              list.dispatchEvent(new DragEvent(type, {dataTransfer: data, bubbles: true,
+                                                      cancelable: true}));
+        }""",
+        pdf_b64,
+    )
+    page.get_by_test_id("media-send-button").click()
+    expect(page.get_by_test_id("message-document")).to_contain_text("dropped.pdf")
+
+    # An upload held up on the way can be cancelled: no message comes of it.
+    held = []
+    page.route("**/api/v1/media/upload**", lambda route: held.append(route))
+    slow = tmp_path / "slow.pdf"
+    slow.write_bytes(samples.pdf("never sent"))
+    attach(page, slow)
+    expect(page.get_by_test_id("upload-progress")).to_be_visible()
+    page.get_by_test_id("upload-cancel").click()
+    expect(page.get_by_test_id("upload-progress")).to_have_count(0)
+    page.unroute("**/api/v1/media/upload**")
+    expect(page.get_by_test_id("message-document")).to_have_count(1)
+    assert held  # the request really was in flight when it was cancelled
+
+    # Hold the microphone button to record, release to send.
+    button = page.get_by_test_id("voice-record-button")
+    box = button.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    expect(page.get_by_test_id("voice-timer")).to_have_text(re.compile(r"0:0[1-9]"))
+    page.mouse.up()
+    expect(page.get_by_test_id("voice-timer")).to_have_count(0)
+    expect(page.get_by_test_id("message-voice")).to_have_count(1)
+    expect(bob.page.get_by_test_id(f"chat-item-{page.url.rsplit('/', 1)[1]}")).to_contain_text(
+        "🎤 Voice message"
+    )
