@@ -14,6 +14,7 @@ import dataclasses
 import io
 import json
 import subprocess
+import threading
 import warnings
 from array import array
 from pathlib import Path
@@ -29,6 +30,7 @@ HTML_TAGS = (b"<html", b"<!doctype html", b"<script", b"<body", b"<head", b"<ifr
 FFMPEG_SECONDS = 60
 WAVEFORM_BARS = 48
 VOICE_RATE = 8000  # Hz: plenty for a loudness outline, cheap to decode
+MAX_VOICE_SECONDS = 30 * 60
 
 # (variant, bounding box, square crop?) - the seed's sizes (§9): thumbnail for the chat list,
 # preview for the bubble, full for the viewer; WebP is the full size in a smaller format.
@@ -292,6 +294,9 @@ def summarize_voice(path: Path) -> VoiceSummary:
         stderr=subprocess.DEVNULL,
     ) as ffmpeg:
         assert ffmpeg.stdout is not None
+        # A file that makes ffmpeg stall or run on is cut off: reads below cannot hang forever.
+        watchdog = threading.Timer(FFMPEG_SECONDS, ffmpeg.kill)
+        watchdog.start()
         try:
             while chunk := ffmpeg.stdout.read(64 * 1024):
                 pending += chunk
@@ -299,11 +304,18 @@ def summarize_voice(path: Path) -> VoiceSummary:
                 values = array("h", pending[:usable])
                 pending = pending[usable:]
                 samples += len(values)
+                if samples > MAX_VOICE_SECONDS * VOICE_RATE:
+                    raise TooLarge(
+                        "This voice message is too long.",
+                        size=samples // VOICE_RATE,
+                        limit=MAX_VOICE_SECONDS,
+                    )
                 for i in range(0, len(values), window):
                     part = values[i : i + window]
                     peaks.append(max(max(part), -min(part)))
             ffmpeg.wait(timeout=FFMPEG_SECONDS)
         finally:
+            watchdog.cancel()
             if ffmpeg.poll() is None:
                 ffmpeg.kill()
     samples += len(pending) // 2

@@ -399,3 +399,18 @@ def test_the_gallery_lists_sent_media_by_kind_newest_first(
     assert [m.name for m in gallery(alice.id, chat.id, [MediaKind.DOCUMENT])] == ["minutes.pdf"]
     with pytest.raises(NotFound):
         gallery(carol.id, chat.id, list(MediaKind))
+
+
+def test_an_overlong_voice_note_is_refused(
+    services: Services, upload: Upload, alice: Person, chat: Chat, tmp_path: Path
+) -> None:
+    from backend.services import media_files
+
+    data = samples.opus_voice(tmp_path, seconds=3)
+    original = media_files.MAX_VOICE_SECONDS
+    media_files.MAX_VOICE_SECONDS = 1  # the real limit is 30 minutes; the rule is the same
+    try:
+        with pytest.raises(TooLarge, match="too long"):
+            upload(alice, chat, data, "long.ogg")
+    finally:
+        media_files.MAX_VOICE_SECONDS = original
