@@ -137,7 +137,10 @@ class RateLimiter(Protocol):
 class MediaStore(Protocol):
     """The records of uploaded files (the bytes live in ``BlobStorage``)."""
 
-    def add_media(self, media: Media) -> None: ...
+    def add_media(self, media: Media, quota_bytes: int) -> bool:
+        """Store the record unless the owner's uploads would then take more than
+        ``quota_bytes`` (checked and written in one statement, so parallel uploads cannot
+        both slip under the quota); whether it was stored."""
 
     def get_media(self, media_id: str) -> Media | None: ...
 

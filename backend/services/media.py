@@ -157,7 +157,13 @@ class MediaService:
                 variants=tuple(written),
                 meta=meta,
             )
-            self._store.add_media(media)
+            if not self._store.add_media(media, self._settings.media_quota_bytes):
+                self._check_quota(self._store.used_bytes(user_id), stored_bytes)
+                raise QuotaExceeded(  # filled up by a parallel upload just now
+                    "Your storage is full: this file does not fit.",
+                    size=stored_bytes,
+                    limit=self._settings.media_quota_bytes,
+                )
         except BaseException:
             for variant in written:  # nothing half-stored is left behind
                 self._blobs.delete(f"{media_id}/{variant}")

@@ -414,3 +414,37 @@ def test_an_overlong_voice_note_is_refused(
             upload(alice, chat, data, "long.ogg")
     finally:
         media_files.MAX_VOICE_SECONDS = original
+
+
+def test_parallel_uploads_cannot_both_slip_under_the_quota(
+    settings: Settings, clock: FakeClock, alice: Person, chat: Chat, tmp_path: Path
+) -> None:
+    import threading
+
+    limited = _services_with(settings, clock, media_quota_bytes=6000)
+    paths = []
+    for i in range(6):
+        path = tmp_path / f"{i}.pdf"
+        path.write_bytes(samples.pdf() + b"%" * 2000)  # ~2.6 KB: two fit, not three
+        paths.append(path)
+    outcomes: list[str] = []
+    start = threading.Barrier(len(paths))
+
+    def send(path: Path) -> None:
+        start.wait()
+        try:
+            limited.media.upload(alice.id, chat.id, path, path.name)
+            outcomes.append("stored")
+        except QuotaExceeded:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=send, args=(p,)) for p in paths]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["refused"] * 4 + ["stored"] * 2
+    assert limited.media._store.used_bytes(alice.id) <= 6000
+    stored_dirs = [d for d in (settings.media_dir).iterdir() if any(d.iterdir())]
+    assert len(stored_dirs) == 2  # the refused ones left no files behind

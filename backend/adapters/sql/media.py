@@ -35,24 +35,34 @@ class SqlMediaStore:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
 
-    def add_media(self, media: Media) -> None:
+    def add_media(self, media: Media, quota_bytes: int) -> bool:
+        values = {
+            "id": media.id,
+            "chat_id": media.chat_id,
+            "owner_id": media.owner_id,
+            "kind": media.kind.value,
+            "mime": media.mime,
+            "name": media.name,
+            "size": media.size,
+            "stored_bytes": media.stored_bytes,
+            "variants": ",".join(media.variants),
+            "meta": json.dumps(media.meta, separators=(",", ":")),
+            "message_id": media.message_id or None,
+            "created_at": media.created_at,
+        }
+        used = (
+            sa.select(sa.func.coalesce(sa.func.sum(MEDIA.c.stored_bytes), 0))
+            .where(MEDIA.c.owner_id == media.owner_id)
+            .scalar_subquery()
+        )
+        # INSERT ... SELECT ... WHERE used + new <= quota: one statement, so on SQLite (one
+        # writer at a time) two parallel uploads cannot both pass the check.
+        row = sa.select(
+            *(sa.literal(value, MEDIA.c[name].type).label(name) for name, value in values.items())
+        ).where(used + media.stored_bytes <= quota_bytes)
         with self._engine.begin() as conn:
-            conn.execute(
-                MEDIA.insert().values(
-                    id=media.id,
-                    chat_id=media.chat_id,
-                    owner_id=media.owner_id,
-                    kind=media.kind.value,
-                    mime=media.mime,
-                    name=media.name,
-                    size=media.size,
-                    stored_bytes=media.stored_bytes,
-                    variants=",".join(media.variants),
-                    meta=json.dumps(media.meta, separators=(",", ":")),
-                    message_id=media.message_id or None,
-                    created_at=media.created_at,
-                )
-            )
+            result = conn.execute(MEDIA.insert().from_select(list(values), row))
+        return bool(result.rowcount)
 
     def get_media(self, media_id: str) -> Media | None:
         with self._engine.connect() as conn:
