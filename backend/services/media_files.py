@@ -13,6 +13,8 @@ import concurrent.futures
 import dataclasses
 import io
 import json
+import logging
+import shutil
 import subprocess
 import threading
 import warnings
@@ -23,6 +25,8 @@ from typing import Any
 from PIL import Image, ImageFilter, ImageOps
 
 from backend.errors import TooLarge, UnsupportedMedia
+
+log = logging.getLogger(__name__)
 
 HEAD_BYTES = 4096
 PROBE_COMMAND = ("ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams")
@@ -220,6 +224,8 @@ def probe(path: Path) -> Probe:
             timeout=FFMPEG_SECONDS,
             check=False,
         )
+    except FileNotFoundError as exc:
+        raise _no_ffmpeg() from exc
     except subprocess.TimeoutExpired as exc:
         raise UnsupportedMedia("This file could not be read as audio or video.") from exc
     if result.returncode != 0:
@@ -239,6 +245,11 @@ def probe(path: Path) -> Probe:
         width=int(first.get("width", 0) or 0),
         height=int(first.get("height", 0) or 0),
     )
+
+
+def _no_ffmpeg() -> UnsupportedMedia:
+    log.error("ffmpeg/ffprobe not found: run scripts/bootstrap.sh (apt install ffmpeg)")
+    return UnsupportedMedia("Videos and voice messages can't be processed on this server.")
 
 
 def _seconds(value: object) -> float:
@@ -264,6 +275,8 @@ def video_poster(path: Path, box: int = 400) -> bytes:
             timeout=FFMPEG_SECONDS,
             check=False,
         )
+    except FileNotFoundError as exc:
+        raise _no_ffmpeg() from exc
     except subprocess.TimeoutExpired as exc:
         raise UnsupportedMedia("This video could not be read.") from exc
     if result.returncode != 0 or not result.stdout:
@@ -284,6 +297,8 @@ def summarize_voice(path: Path) -> VoiceSummary:
     peaks: list[int] = []
     samples = 0
     pending = b""
+    if shutil.which("ffmpeg") is None:
+        raise _no_ffmpeg()
     with subprocess.Popen(
         [
             *["ffmpeg", "-v", "error", "-nostdin", "-i"],

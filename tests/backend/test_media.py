@@ -448,3 +448,13 @@ def test_parallel_uploads_cannot_both_slip_under_the_quota(
     assert limited.media._store.used_bytes(alice.id) <= 6000
     stored_dirs = [d for d in (settings.media_dir).iterdir() if any(d.iterdir())]
     assert len(stored_dirs) == 2  # the refused ones left no files behind
+
+
+def test_without_ffmpeg_videos_are_refused_with_a_reason_not_a_crash(
+    upload: Upload, alice: Person, chat: Chat, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clip = samples.webm_video(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))  # no ffprobe, no ffmpeg
+
+    with pytest.raises(UnsupportedMedia, match="can't be processed on this server"):
+        upload(alice, chat, clip, "clip.webm")
