@@ -154,10 +154,12 @@ def big_upload(client: httpx.Client, data_dir: Path, token: str, chat_id: str, m
         elapsed = time.perf_counter() - start
     r.raise_for_status()
     assert r.json()["size"] == mib * MIB
+    resident = ", ".join(f"{watch.before[p] / 1024:.0f}" for p in pids)
     print(
         f"upload {mib} MiB: {elapsed:5.2f} s = {mib / elapsed:6.1f} MiB/s   "
         f"peak RSS growth: worst process {watch.worst_process_growth_mib:5.1f} MiB, "
-        f"all {len(pids)} app processes {watch.total_growth_mib:5.1f} MiB   (target <= 32 MiB)"
+        f"all {len(pids)} app processes {watch.total_growth_mib:5.1f} MiB (resident before: "
+        f"{resident} MiB)   (target <= 32 MiB)"
     )
 
 
