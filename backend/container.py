@@ -11,11 +11,13 @@ from backend.adapters.memory.rate_limit import InMemoryRateLimiter
 from backend.adapters.sql.accounts import SqlSessionStore, SqlUserStore
 from backend.adapters.sql.chats import SqlChatStore
 from backend.adapters.sql.engine import create_sql_engine, upgrade_schema
+from backend.adapters.sql.media import SqlMediaStore
 from backend.adapters.sql.messages import SqlMessageStore
-from backend.ports import Bus, Clock
+from backend.ports import BlobStorage, Bus, Clock
 from backend.services.accounts import AccountService
 from backend.services.chats import ChatService
 from backend.services.groups import GroupService
+from backend.services.media import MediaService
 from backend.services.messaging import MessagingService
 from backend.services.presence import PresenceService
 from backend.services.receipts import ReceiptService
@@ -38,6 +40,20 @@ class Services:
     typing: TypingService
     groups: GroupService
     presence: PresenceService
+    media: MediaService
+
+
+def build_blob_storage(settings: Settings) -> BlobStorage:
+    """S3 when a bucket is named, else files under the data directory."""
+    if settings.s3_bucket:
+        from backend.adapters.s3.blobs import S3BlobStorage  # boto3 loads only when used
+
+        s3 = S3BlobStorage(settings.s3_bucket, settings.s3_endpoint_url, settings.s3_region)
+        s3.check()
+        return s3
+    from backend.adapters.files.blobs import LocalBlobStorage
+
+    return LocalBlobStorage(settings.media_dir)
 
 
 def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
@@ -52,8 +68,10 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     chats = ChatService(chat_store, messages, users, bus, clock)
     receipts = ReceiptService(chats, chat_store, bus, clock)
     limiter = InMemoryRateLimiter(clock)
+    blobs = build_blob_storage(settings)
+    media = MediaService(settings, chats, SqlMediaStore(engine), blobs, clock)
     messaging = MessagingService(
-        settings, chats, chat_store, messages, receipts, limiter, bus, clock
+        settings, chats, chat_store, messages, receipts, limiter, bus, clock, media
     )
     return Services(
         settings=settings,
@@ -65,4 +83,5 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         typing=TypingService(chats, bus),
         groups=GroupService(chats, chat_store, users, messaging, bus, clock),
         presence=PresenceService(settings, InMemoryPresence(), chat_store, users, bus, clock),
+        media=media,
     )

@@ -10,9 +10,12 @@ import json
 from typing import Any
 
 from backend.errors import InvalidInput, TooLarge
+from backend.models import Media, MediaKind
 from backend.unicode import require_encodable
 
 PREVIEW_CHARS = 120
+MEDIA_TYPES = frozenset(kind.value for kind in MediaKind)
+MAX_CAPTION_BYTES = 4096
 
 
 def text_content(text: str) -> dict[str, Any]:
@@ -37,13 +40,63 @@ def validate_content(content: object, max_bytes: int) -> dict[str, Any]:
     return text_content(text)
 
 
+def is_media_content(content: object) -> bool:
+    return isinstance(content, dict) and content.get("type") in MEDIA_TYPES
+
+
+def media_content(media: Media, caption: object) -> dict[str, Any]:
+    """The payload of a media message, built from the stored record (what the server measured),
+    plus the sender's caption; nothing the client says about the file is taken."""
+    if caption is None:
+        caption = ""
+    if not isinstance(caption, str):
+        raise InvalidInput("A caption must be text.")
+    caption = require_encodable(caption, "The caption").strip()
+    size = len(caption.encode("utf-8"))
+    if size > MAX_CAPTION_BYTES:
+        raise TooLarge("This caption is too long.", size=size, limit=MAX_CAPTION_BYTES)
+    meta = media.meta
+    body: dict[str, Any] = {"type": media.kind.value, "mediaId": media.id}
+    if media.kind is MediaKind.IMAGE:
+        body |= {k: meta.get(k) for k in ("width", "height", "placeholder")}
+    elif media.kind is MediaKind.VIDEO:
+        body |= {k: meta.get(k) for k in ("width", "height", "duration")}
+    elif media.kind is MediaKind.VOICE:
+        body |= {k: meta.get(k) for k in ("duration", "waveform")}
+    else:
+        body |= {"name": media.name, "mime": media.mime, "size": media.size}
+    if caption and media.kind is not MediaKind.VOICE:
+        body["caption"] = caption
+    return body
+
+
+def clock_duration(seconds: object) -> str:
+    """0:12, 3:05, 1:02:03 - how WhatsApp writes a length."""
+    total = round(seconds) if isinstance(seconds, int | float) and seconds > 0 else 0
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 def preview_of(content: dict[str, Any]) -> str:
     """A one-line preview for the chat list; tolerant of payloads it cannot read."""
-    if content.get("type") == "text" and isinstance(content.get("text"), str):
+    kind = content.get("type")
+    if kind == "text" and isinstance(content.get("text"), str):
         line = " ".join(content["text"].split())
         return line[:PREVIEW_CHARS]
     if content.get("type") == "system":
         return system_line_text(content)[:PREVIEW_CHARS]
+    caption = content.get("caption")
+    caption = " ".join(caption.split())[:PREVIEW_CHARS] if isinstance(caption, str) else ""
+    if kind == "image":
+        return f"📷 {caption or 'Photo'}"
+    if kind == "video":
+        return f"🎥 {caption or 'Video'}"
+    if kind == "voice":
+        return f"🎤 Voice message ({clock_duration(content.get('duration'))})"
+    if kind == "document":
+        name = content.get("name")
+        return f"📄 {name[:PREVIEW_CHARS] if isinstance(name, str) else 'Document'}"
     return ""
 
 

@@ -64,3 +64,15 @@ class RateLimited(ChatError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message, retry_after=retry_after)
         self.retry_after = retry_after
+
+
+class QuotaExceeded(TooLarge):
+    """The upload would take the user past their storage quota."""
+
+    code = "quota_exceeded"
+
+
+class UnsupportedMedia(InvalidInput):
+    """The file is not what it claims to be, or not a kind this product accepts."""
+
+    code = "unsupported_media"

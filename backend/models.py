@@ -173,3 +173,36 @@ class MessagePage:
     receipts: Receipts
     next_cursor: str
     has_more: bool
+
+
+class MediaKind(enum.StrEnum):
+    """What an upload turned out to be, judged from its bytes (never its name)."""
+
+    IMAGE = "image"
+    VIDEO = "video"
+    DOCUMENT = "document"
+    VOICE = "voice"
+
+
+@dataclasses.dataclass(frozen=True)
+class Media:
+    """One uploaded file, bound to the chat it was uploaded for.
+
+    ``variants`` names the stored blobs (``original``, ``thumbnail``, ``preview``, ``full``,
+    ``webp``, ``poster``); ``meta`` holds what the bubble needs without fetching (dimensions,
+    duration, waveform, a tiny blurred placeholder). ``stored_bytes`` counts every variant
+    against the owner's quota.
+    """
+
+    id: str
+    chat_id: str
+    owner_id: str
+    kind: MediaKind
+    mime: str
+    name: str
+    size: int
+    stored_bytes: int
+    created_at: datetime
+    variants: tuple[str, ...]
+    meta: dict[str, Any] = dataclasses.field(default_factory=dict)
+    message_id: str = ""  # the message that sent it ("" while only uploaded)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 from backend.events import Event
-from backend.models import Chat, Member, Message, Receipts, Role, Session, User
+from backend.models import Chat, Media, Member, Message, Receipts, Role, Session, User
 
 Clock = Callable[[], datetime]
 """Returns the current time as a timezone-aware UTC datetime."""
@@ -188,3 +189,63 @@ class RateLimiter(Protocol):
 
     def hit(self, key: str, window: timedelta) -> None:
         """Count one hit for ``key``."""
+
+
+class MediaStore(Protocol):
+    """The records of uploaded files (the bytes live in ``BlobStorage``)."""
+
+    def add_media(self, media: Media, quota_bytes: int) -> bool:
+        """Store the record unless the owner's uploads would then take more than
+        ``quota_bytes`` (checked and written in one statement, so parallel uploads cannot
+        both slip under the quota); whether it was stored."""
+
+    def get_media(self, media_id: str) -> Media | None: ...
+
+    def used_bytes(self, owner_id: str) -> int:
+        """How many bytes the owner's uploads take in storage, variants included."""
+
+    def mark_sent(self, media_id: str, message_id: str) -> None:
+        """Record the message that sent the media (the first one; a resend changes nothing)."""
+
+    def list_sent(
+        self, chat_id: str, kinds: Iterable[str], before_message_id: str, limit: int
+    ) -> list[Media]:
+        """Sent media of the chat of these kinds, newest message first, older than
+        ``before_message_id`` ("" = from the newest)."""
+
+
+class BlobMissing(Exception):
+    """No blob is stored under the key."""
+
+
+class BlobStorage(Protocol):
+    """Where media bytes live: files under the data directory, or an S3 bucket.
+
+    Keys are made by the server (``<media id>/<variant>``), never taken from a client. Every
+    method moves bytes in bounded chunks: a 100 MiB file never sits in memory whole.
+    """
+
+    def put_file(self, key: str, path: Path, content_type: str) -> None:
+        """Store the file at ``path`` (streamed from disk) under ``key``."""
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        """Store a small blob (a thumbnail, a poster) under ``key``."""
+
+    def read_chunks(self, key: str) -> Iterator[bytes]:
+        """The blob's bytes in chunks. Raises ``BlobMissing`` (before the first chunk)."""
+
+    def size_of(self, key: str) -> int:
+        """The blob's size in bytes. Raises ``BlobMissing``."""
+
+    def delete(self, key: str) -> None:
+        """Remove the blob if it exists."""
+
+    def local_path(self, key: str) -> Path | None:
+        """The file on this machine that holds the blob, if the storage keeps one (the app then
+        answers range requests, so a video can seek); None otherwise or if it is missing."""
+
+    def signed_url(
+        self, key: str, content_type: str, disposition: str, expires: timedelta
+    ) -> str | None:
+        """A short-lived URL that serves the blob with these headers, or None when the
+        storage has no URLs of its own (then the app streams the bytes itself)."""

@@ -45,6 +45,33 @@ class Settings:
     # A connection that sends no heartbeat for this long counts as gone (clients beat every
     # third of it), so a closed laptop shows "last seen" within about this time.
     presence_ttl_seconds: float = 30.0
+    # Media (issue #6): blobs go to S3 when a bucket is named, else under data_dir/media.
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""  # an S3-compatible server (MinIO, moto); "" = AWS itself
+    s3_region: str = "us-east-1"
+    max_document_bytes: int = 100 * 1024 * 1024
+    max_video_bytes: int = 100 * 1024 * 1024
+    max_image_bytes: int = 25 * 1024 * 1024
+    max_voice_bytes: int = 16 * 1024 * 1024
+    # Decoding a 50 MP image takes ~150 MB; anything larger is refused before it is decoded.
+    max_image_pixels: int = 50_000_000
+    media_quota_bytes: int = 2 * 1024 * 1024 * 1024
+    # How long a presigned S3 link stays good: long enough to load, too short to pass around.
+    media_url_ttl: timedelta = timedelta(minutes=5)
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """The hard cap on any upload's body, whatever it turns out to be."""
+        return max(
+            self.max_document_bytes,
+            self.max_video_bytes,
+            self.max_image_bytes,
+            self.max_voice_bytes,
+        )
 
     @property
     def resolved_database_url(self) -> str:
@@ -85,6 +112,11 @@ class Settings:
             ),
             sends_per_user=int(env.get("CHAT_SENDS_PER_USER", defaults.sends_per_user)),
             sends_per_ip=int(env.get("CHAT_SENDS_PER_IP", defaults.sends_per_ip)),
+            s3_bucket=env.get("S3_BUCKET", ""),
+            s3_endpoint_url=env.get("S3_ENDPOINT_URL", ""),
+            s3_region=env.get("AWS_DEFAULT_REGION", env.get("AWS_REGION", defaults.s3_region)),
+            media_quota_bytes=int(env.get("CHAT_MEDIA_QUOTA_BYTES", defaults.media_quota_bytes)),
+            max_document_bytes=int(env.get("CHAT_MAX_DOCUMENT_BYTES", defaults.max_document_bytes)),
             allowed_origins=tuple(
                 o.strip().rstrip("/")
                 for o in env.get("CHAT_ALLOWED_ORIGINS", "").split(",")

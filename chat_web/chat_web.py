@@ -20,6 +20,7 @@ app = rx.App(
         rx.el.meta(name="theme-color", content="#008069"),
         rx.el.meta(name="viewport", content="width=device-width, initial-scale=1"),
         rx.script(src="/chat.js"),
+        rx.script(src="/media.js"),
     ],
     html_lang="en",
 )

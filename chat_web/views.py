@@ -6,8 +6,12 @@ import dataclasses
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from backend.content import MEDIA_TYPES, clock_duration
 from backend.models import ChatKind, ChatSummary, Message, MessageStatus, Receipts
 from chat_web.i18n import join_names, t, tn
+
+# The largest a photo or video is drawn in a bubble (CSS pixels); the preview file is 400.
+BUBBLE_MEDIA_PX = 300
 
 
 @dataclasses.dataclass
@@ -19,9 +23,18 @@ class MessageView:
     mine: bool
     status: str  # MessageStatus value for own messages, "" for others'
     sender_name: str = ""  # shown on others' messages in groups
-    kind: str = "text"  # "text", or "system" for lines about the group itself
+    # "text", "system" for lines about the group itself, or a media type (``text`` is then
+    # the caption).
+    kind: str = "text"
     day: str = ""  # the viewer's local date (YYYY-MM-DD): date separators
     day_label: str = ""  # "Today", "Yesterday", a date: set on the first message of a day
+    media_id: str = ""
+    media_name: str = ""
+    media_info: str = ""  # "PDF · 1.2 MB", or a duration "0:12"
+    placeholder: str = ""  # a tiny blurred data: URI shown until the photo loads
+    width: int = 0  # drawn size in the bubble, keeping the aspect ratio
+    height: int = 0
+    waveform: list[int] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -54,8 +67,11 @@ def message_view(message: Message, viewer: Viewer, receipts: Receipts) -> Messag
     mine = message.sender_id == viewer.user_id
     content = message.content
     kind = "system" if content.get("type") == "system" else "text"
-    text = system_text(content, viewer.user_id) if kind == "system" else content.get("text")
-    return MessageView(
+    if kind == "system":
+        text: object = system_text(content, viewer.user_id)
+    else:
+        text = content.get("caption" if content.get("type") in MEDIA_TYPES else "text")
+    view = MessageView(
         id=message.id,
         temp_id=message.temp_id if mine else "",
         text=text if isinstance(text, str) else "",
@@ -66,6 +82,54 @@ def message_view(message: Message, viewer: Viewer, receipts: Receipts) -> Messag
         kind=kind,
         day=viewer.local_day(message.created_at),
     )
+    if content.get("type") in MEDIA_TYPES and isinstance(content.get("mediaId"), str):
+        return _with_media(view, content)
+    return view
+
+
+def _with_media(view: MessageView, content: dict[str, Any]) -> MessageView:
+    """The fields a media bubble draws, read defensively (payloads come from storage)."""
+    kind = str(content["type"])
+    width, height = _fit(content.get("width"), content.get("height"), BUBBLE_MEDIA_PX)
+    raw_name = content.get("name")
+    name = raw_name if isinstance(raw_name, str) else ""
+    if kind == "document":
+        extension = name.rsplit(".", 1)[1].upper() if "." in name else t("media.file")
+        info = t("media.document_info", type=extension[:8], size=human_size(content.get("size")))
+    elif kind in ("voice", "video"):
+        info = clock_duration(content.get("duration"))
+    else:
+        info = ""
+    waveform = content.get("waveform")
+    return dataclasses.replace(
+        view,
+        kind=kind,
+        media_id=str(content["mediaId"]),
+        media_name=name,
+        media_info=info,
+        placeholder=str(content.get("placeholder") or ""),
+        width=width,
+        height=height,
+        waveform=[int(v) for v in waveform if isinstance(v, int | float)]
+        if isinstance(waveform, list)
+        else [],
+    )
+
+
+def _fit(width: object, height: object, box: int) -> tuple[int, int]:
+    if not isinstance(width, int) or not isinstance(height, int) or width <= 0 or height <= 0:
+        return box, box * 3 // 4
+    scale = min(1.0, box / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def human_size(size: object) -> str:
+    value = float(size) if isinstance(size, int | float) and size >= 0 else 0.0
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return ""
 
 
 def system_text(content: dict[str, Any], viewer_id: str) -> str:

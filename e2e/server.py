@@ -23,6 +23,11 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # Voice notes: a fake microphone (a beeping tone) that needs no permission prompt, and
+    # audio that may play without a click (tests press play through the DOM).
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
 ]
 TEST_ENV = {
     # Cheap password hashing: the server under test signs up many users; cost is not tested.

@@ -435,6 +435,10 @@ EXPECTED_ROUTES = {
     ("patch", "/api/v1/chats/{chatId}"),
     ("put", "/api/v1/chats/{chatId}/members/{userId}/role"),
     ("get", "/api/v1/chats/{chatId}/messages/{messageId}/info"),
+    ("post", "/api/v1/media/upload"),
+    ("get", "/api/v1/media/{mediaId}"),
+    ("get", "/api/v1/media/{mediaId}/{variant}"),
+    ("get", "/api/v1/chats/{chatId}/media"),
 }
 
 

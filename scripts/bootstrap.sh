@@ -30,6 +30,15 @@ if [[ ! -x .tools/node_modules/.bin/bun ]]; then
   npm install --prefix .tools --no-audit --no-fund --loglevel=error bun@1.4.4
 fi
 
+# Video posters, durations and voice-note waveforms come from Debian's ffmpeg (the app needs it).
+if [[ ! -x /usr/bin/ffmpeg || ! -x /usr/bin/ffprobe ]]; then
+  echo "==> Installing Debian's ffmpeg for media processing"
+  sudo_cmd=""
+  [[ $(id -u) -eq 0 ]] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq ffmpeg >/dev/null
+fi
+
 if (( dev )) && [[ ! -x /usr/bin/chromium ]]; then
   echo "==> Installing Debian's Chromium for the browser tests"
   sudo_cmd=""

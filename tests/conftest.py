@@ -54,3 +54,16 @@ def clock() -> FakeClock:
 @pytest.fixture
 def services(settings: Settings, clock: FakeClock) -> Iterator[Services]:
     yield build_services(settings, clock=clock)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3-compatible server on loopback for the whole session, with test credentials in
+    the environment (boto3 reads them there, as it would in production)."""
+    from tests.s3_server import CREDENTIALS, running_s3
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in CREDENTIALS.items():
+            patch.setenv(name, value)
+        with running_s3() as url:
+            yield url

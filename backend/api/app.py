@@ -10,7 +10,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from backend.api import errors, gateway, routes
+from backend.api import errors, gateway, media_routes, routes
 from backend.container import Services
 from backend.errors import ChatError
 
@@ -37,6 +37,8 @@ def create_api(services: Callable[[], Services]) -> FastAPI:
     )
     api.state.services = services
     api.include_router(routes.router)
+    api.include_router(media_routes.router)
+    api.include_router(media_routes.gallery_router)
     api.include_router(gateway.router)
     api.add_exception_handler(ChatError, errors.on_chat_error)
     api.add_exception_handler(RequestValidationError, errors.on_validation_error)

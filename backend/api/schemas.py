@@ -10,6 +10,8 @@ from pydantic.alias_generators import to_camel
 
 from backend.models import (
     ChatSummary,
+    Media,
+    MediaKind,
     Member,
     MemberReceipt,
     Message,
@@ -212,3 +214,46 @@ class MessagePage(ApiModel):
     messages: list[MessageOut]
     next_cursor: str | None
     has_more: bool
+
+
+class MediaOut(ApiModel):
+    media_id: str
+    kind: Literal["image", "video", "document", "voice"]
+    name: str
+    mime: str
+    size: int
+    url: str = Field(description="The file (a photo's full size); needs your token or cookie")
+    thumbnail_url: str | None = Field(None, description="A photo's thumbnail or a video's poster")
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = Field(None, description="Seconds, for videos and voice notes")
+    waveform: list[int] | None = Field(None, description="Voice notes: 48 loudness bars, 0-100")
+    placeholder: str | None = Field(None, description="Photos: a tiny blurred data: URI")
+    message_id: str | None = Field(None, description="The message that sent it, once sent")
+
+    @classmethod
+    def of(cls, media: Media) -> MediaOut:
+        base = f"/api/v1/media/{media.id}"
+        thumb = {"thumbnail": "thumbnail", "poster": "poster"}
+        thumbnail = next((v for v in thumb if v in media.variants), None)
+        meta = media.meta
+        return cls(
+            media_id=media.id,
+            kind=media.kind.value,
+            name=media.name,
+            mime=media.mime,
+            size=media.size,
+            url=base,
+            thumbnail_url=f"{base}/{thumbnail}" if thumbnail else None,
+            width=meta.get("width") if media.kind in (MediaKind.IMAGE, MediaKind.VIDEO) else None,
+            height=meta.get("height") if media.kind in (MediaKind.IMAGE, MediaKind.VIDEO) else None,
+            duration=meta.get("duration"),
+            waveform=meta.get("waveform"),
+            placeholder=meta.get("placeholder"),
+            message_id=media.message_id or None,
+        )
+
+
+class MediaPage(ApiModel):
+    media: list[MediaOut]
+    next_cursor: str | None = Field(None, description="Pass as ``cursor`` for older media")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.content import preview_of, validate_content
+from backend.content import is_media_content, media_content, preview_of, validate_content
 from backend.errors import InvalidInput, RateLimited
 from backend.events import MessageCreated
 from backend.ids import new_message_id
 from backend.models import Message, MessagePage, Receipts
 from backend.ports import Bus, ChatStore, Clock, MessageStore, RateLimiter
 from backend.services.chats import ChatService
+from backend.services.media import MediaService
 from backend.services.receipts import ReceiptService
 from backend.settings import Settings
 
@@ -29,8 +30,10 @@ class MessagingService:
         limiter: RateLimiter,
         bus: Bus,
         clock: Clock,
+        media: MediaService | None = None,
     ) -> None:
         self._settings = settings
+        self._media = media
         self._limiter = limiter
         self._chats = chats
         self._receipts = receipts
@@ -56,7 +59,13 @@ class MessagingService:
         if not isinstance(temp_id, str) or len(temp_id) > MAX_TEMP_ID:
             raise InvalidInput("The client message id is malformed.")
         _, member_ids = self._chats.access_recipients(user_id, chat_id)
-        clean = validate_content(content, self._settings.max_message_bytes)
+        media = None
+        if is_media_content(content) and self._media is not None:
+            # A media message names an upload; its payload is what the server measured.
+            media = self._media.message_content(user_id, chat_id, content)
+            clean = media_content(media, content.get("caption"))
+        else:
+            clean = validate_content(content, self._settings.max_message_bytes)
         try:
             self._check_send_rate(user_id, client_ip)
         except RateLimited:
@@ -76,6 +85,8 @@ class MessagingService:
             ),
             new_message_id,
         )
+        if media is not None and self._media is not None:
+            self._media.record_sent(media, message.id)
         self._chat_store.record_activity(
             chat_id, message.id, message.created_at, preview_of(message.content), user_id
         )

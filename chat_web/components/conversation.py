@@ -6,6 +6,7 @@ from reflex.vars.base import Var
 from chat_web.components.groups import group_info_panel
 from chat_web.components.icon_button import icon_button
 from chat_web.components.local_time import local_time
+from chat_web.components.media import attach_controls, media_body  # media (issue #6)
 from chat_web.components.status import status_tick
 from chat_web.components.virtual_list import virtual_list
 from chat_web.i18n import t
@@ -145,6 +146,7 @@ def system_line(message: MessageView) -> rx.Component:
 
 def message_bubble(message: MessageView) -> rx.Component:
     return rx.el.div(
+        media_body(message),  # media (issue #6): photo/video/document/voice above the text
         bubble_body(
             text=message.text,
             sent_at=message.sent_at,
@@ -250,6 +252,7 @@ def _composer_form() -> rx.Component:
             ),
         ),
         rx.el.div(
+            attach_controls(),  # media (issue #6): paperclip and voice-note buttons
             rx.el.textarea(
                 id=COMPOSER_ID,
                 name="text",

@@ -4,6 +4,7 @@ import reflex as rx
 
 from chat_web.components.connection import connection_banner
 from chat_web.components.conversation import conversation_pane
+from chat_web.components.media import media_plumbing
 from chat_web.components.sidebar import sidebar
 from chat_web.i18n import t
 from chat_web.states.conversation import ConversationState
@@ -26,6 +27,7 @@ def messenger() -> rx.Component:
             on_click=LiveState.heartbeat,
             data_interval_ms=LiveState.heartbeat_ms,
         ),
+        media_plumbing(),  # assets/media.js sends uploaded files through it
         rx.el.div(
             sidebar(),
             conversation_pane(),

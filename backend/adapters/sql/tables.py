@@ -120,3 +120,22 @@ class MessageRow(SQLModel, table=True):
     temp_id: str | None = Field(default=None, max_length=64)
     content: str
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class MediaRow(SQLModel, table=True):
+    __tablename__ = "media"
+
+    id: str = Field(primary_key=True, max_length=36)
+    chat_id: str = Field(foreign_key="chats.id", index=True, max_length=36)
+    owner_id: str = Field(foreign_key="users.id", index=True, max_length=36)
+    kind: str = Field(max_length=10)
+    mime: str = Field(max_length=100)
+    name: str = Field(max_length=255)
+    size: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    # Every variant's bytes: what the upload costs its owner's quota.
+    stored_bytes: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    variants: str = Field(max_length=200)  # comma-separated variant names
+    # The message that sent it: the chat's gallery lists sent media only, newest first.
+    message_id: str | None = Field(default=None, index=True, max_length=36)
+    meta: str  # JSON: dimensions, duration, waveform, placeholder
+    created_at: datetime = Field(sa_column=_utc_column(nullable=False))

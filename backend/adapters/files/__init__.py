@@ -1,0 +1,1 @@
+"""Media blobs as files under the data directory (the embedded default)."""

@@ -1,0 +1,101 @@
+"""Media records in SQL (the bytes live in a BlobStorage adapter)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from backend.adapters.sql.tables import MediaRow
+from backend.models import Media, MediaKind
+
+MEDIA: sa.Table = MediaRow.__table__  # type: ignore[attr-defined]
+
+
+def _media(row: Any) -> Media:
+    return Media(
+        id=row.id,
+        chat_id=row.chat_id,
+        owner_id=row.owner_id,
+        kind=MediaKind(row.kind),
+        mime=row.mime,
+        name=row.name,
+        size=row.size,
+        stored_bytes=row.stored_bytes,
+        created_at=row.created_at,
+        variants=tuple(v for v in row.variants.split(",") if v),
+        meta=json.loads(row.meta),
+        message_id=row.message_id or "",
+    )
+
+
+class SqlMediaStore:
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+
+    def add_media(self, media: Media, quota_bytes: int) -> bool:
+        values = {
+            "id": media.id,
+            "chat_id": media.chat_id,
+            "owner_id": media.owner_id,
+            "kind": media.kind.value,
+            "mime": media.mime,
+            "name": media.name,
+            "size": media.size,
+            "stored_bytes": media.stored_bytes,
+            "variants": ",".join(media.variants),
+            "meta": json.dumps(media.meta, separators=(",", ":")),
+            "message_id": media.message_id or None,
+            "created_at": media.created_at,
+        }
+        used = (
+            sa.select(sa.func.coalesce(sa.func.sum(MEDIA.c.stored_bytes), 0))
+            .where(MEDIA.c.owner_id == media.owner_id)
+            .scalar_subquery()
+        )
+        # INSERT ... SELECT ... WHERE used + new <= quota: one statement, so on SQLite (one
+        # writer at a time) two parallel uploads cannot both pass the check.
+        row = sa.select(
+            *(sa.literal(value, MEDIA.c[name].type).label(name) for name, value in values.items())
+        ).where(used + media.stored_bytes <= quota_bytes)
+        with self._engine.begin() as conn:
+            result = conn.execute(MEDIA.insert().from_select(list(values), row))
+        return bool(result.rowcount)
+
+    def get_media(self, media_id: str) -> Media | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(MEDIA).where(MEDIA.c.id == media_id)).first()
+        return _media(row) if row is not None else None
+
+    def mark_sent(self, media_id: str, message_id: str) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                MEDIA.update()
+                .where(MEDIA.c.id == media_id, MEDIA.c.message_id.is_(None))
+                .values(message_id=message_id)
+            )
+
+    def list_sent(
+        self, chat_id: str, kinds: Iterable[str], before_message_id: str, limit: int
+    ) -> list[Media]:
+        query = sa.select(MEDIA).where(
+            MEDIA.c.chat_id == chat_id,
+            MEDIA.c.message_id.is_not(None),
+            MEDIA.c.kind.in_(list(kinds)),
+        )
+        if before_message_id:
+            query = query.where(MEDIA.c.message_id < before_message_id)
+        query = query.order_by(MEDIA.c.message_id.desc()).limit(limit)
+        with self._engine.connect() as conn:
+            return [_media(row) for row in conn.execute(query)]
+
+    def used_bytes(self, owner_id: str) -> int:
+        with self._engine.connect() as conn:
+            total = conn.execute(
+                sa.select(sa.func.coalesce(sa.func.sum(MEDIA.c.stored_bytes), 0)).where(
+                    MEDIA.c.owner_id == owner_id
+                )
+            ).scalar_one()
+        return int(total)
