@@ -87,6 +87,18 @@ CATALOGUE_EN: dict[str, str] = {
     "presence.last_seen_yesterday": "last seen yesterday at {time}",
     "presence.last_seen_date": "last seen {date} at {time}",
     "presence.hide_last_seen": "Hide my last seen",
+    "settings.title": "Settings",
+    "settings.hide_last_seen_hint": (
+        "People won't see when you were last online, and you won't see theirs."
+    ),
+    "info.title": "Message info",
+    "info.open": "Message info",
+    "info.read_by": "Read by",
+    "info.delivered_to": "Delivered to",
+    "info.waiting": "Not delivered yet",
+    "info.today_at": "today at {time}",
+    "info.yesterday_at": "yesterday at {time}",
+    "info.date_at": "{date} at {time}",
     "conversation.unread_one": "{count} unread message",
     "conversation.unread_other": "{count} unread messages",
     "date.today": "Today",

@@ -49,6 +49,14 @@ def test_a_group_of_three_chats_live_types_and_loses_a_member(person):
     for member in (bob, carol):
         expect(bubble(member.page, "Saturday at 9?")).to_contain_text("Alice")
     expect(bubble(alice.page, "Saturday at 9?")).to_have_attribute("data-status", "read")
+    # Message info says who read it, and when.
+    bubble(alice.page, "Saturday at 9?").hover()
+    bubble(alice.page, "Saturday at 9?").get_by_test_id("action-info").click()
+    read_by = alice.page.get_by_test_id("info-read")
+    expect(read_by).to_contain_text("Bob")
+    expect(read_by).to_contain_text("Carol")
+    expect(read_by).to_contain_text("today at")
+    alice.page.keyboard.press("Escape")
 
     # Typing shows for the others (never for the typist) and clears by itself.
     bob.page.get_by_test_id("message-input").press_sequentially("I'm in", delay=50)
@@ -133,3 +141,23 @@ def test_unread_badge_and_new_messages_divider(person):
     expect(ids).to_contain_text("second")
     expect(item.get_by_test_id("unread-badge")).to_have_count(0)
     expect(bob.page.get_by_test_id("day-separator").first).to_have_text("Today")
+
+
+def test_hiding_last_seen_hides_it_both_ways(person):
+    alice, bob = person("Alice"), person("Bob")
+    chat_id = start_chat(alice, bob)
+    send(alice.page, "hi")
+    open_chat(bob, chat_id)
+    bob.page.get_by_test_id("settings-button").click()
+    bob.page.get_by_test_id("hide-last-seen").click()
+    expect(bob.page.get_by_test_id("hide-last-seen")).to_be_checked()
+    bob.page.keyboard.press("Escape")
+    expect(alice.page.get_by_test_id("presence-status")).to_have_text("online")  # still shown
+
+    bob.page.context.close()
+    # Offline, and no time: Bob keeps when he was last seen to himself.
+    expect(alice.page.get_by_test_id("presence-status")).to_have_attribute(
+        "data-online", "false", timeout=15_000
+    )
+    alice.page.reload()
+    expect(alice.page.get_by_test_id("presence-status")).to_have_text("")

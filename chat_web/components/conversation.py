@@ -7,10 +7,12 @@ from chat_web.components.groups import group_info_panel
 from chat_web.components.icon_button import icon_button
 from chat_web.components.local_time import local_time
 from chat_web.components.media import attach_controls, media_body  # media (issue #6)
+from chat_web.components.message_info import message_info_dialog
 from chat_web.components.status import status_tick
 from chat_web.components.virtual_list import virtual_list
 from chat_web.i18n import t
 from chat_web.states.conversation import COMPOSER_ID, ConversationState
+from chat_web.states.message_info import MessageInfoState
 from chat_web.views import MessageView
 
 
@@ -155,6 +157,18 @@ def message_bubble(message: MessageView) -> rx.Component:
             sender_name=message.sender_name,
         ),
         rx.cond(
+            message.mine & (message.status != "pending") & (message.status != "failed"),
+            rx.el.button(
+                rx.icon("info", size=14, aria_hidden="true"),
+                type="button",
+                on_click=MessageInfoState.show(message.id),
+                aria_label=t("info.open"),
+                title=t("info.open"),
+                class_name="info-button",
+                data_testid="action-info",
+            ),
+        ),
+        rx.cond(
             message.status == "failed",
             rx.el.button(
                 rx.icon("rotate-cw", size=14, aria_hidden="true"),
@@ -291,7 +305,7 @@ def conversation_pane() -> rx.Component:
                     rx.el.p(t("error.not_found"), role="alert", data_testid="chat-not-found"),
                     class_name="empty-pane",
                 ),
-                rx.fragment(chat_header(), message_list(), composer()),
+                rx.fragment(chat_header(), message_list(), composer(), message_info_dialog()),
             ),
         ),
         # New messages are announced politely to screen readers.

@@ -78,6 +78,17 @@ def document(message: MessageView) -> rx.Component:
     )
 
 
+@rx.memo
+def waveform_bars(bars: rx.Var[list[int]]) -> rx.Component:
+    """A memo component of its own: rows of the virtual list are rendered as one JavaScript
+    expression, and Reflex cannot put an ``rx.foreach`` inside one."""
+    return rx.el.div(
+        rx.foreach(bars, lambda bar: rx.el.span(style={"blockSize": bar.to_string() + "%"})),
+        class_name="media-waveform",
+        aria_hidden="true",
+    )
+
+
 def voice(message: MessageView) -> rx.Component:
     return rx.el.div(
         rx.el.audio(
@@ -88,14 +99,7 @@ def voice(message: MessageView) -> rx.Component:
             class_name="media-audio",
             data_testid="message-voice",
         ),
-        rx.el.div(
-            rx.foreach(
-                message.waveform,
-                lambda bar: rx.el.span(style={"blockSize": bar.to_string() + "%"}),
-            ),
-            class_name="media-waveform",
-            aria_hidden="true",
-        ),
+        waveform_bars(bars=message.waveform),
         rx.el.span(message.media_info, class_name="media-duration"),
         class_name="media-voice",
     )

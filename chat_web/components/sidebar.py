@@ -5,6 +5,7 @@ import reflex as rx
 from chat_web.components.groups import new_group_dialog
 from chat_web.components.icon_button import icon_button
 from chat_web.components.local_time import local_time
+from chat_web.components.settings import settings_dialog
 from chat_web.components.status import status_tick
 from chat_web.i18n import t
 from chat_web.states.chat_list import ChatListState, PersonView
@@ -103,6 +104,7 @@ def sidebar() -> rx.Component:
             ),
             new_chat_dialog(),
             new_group_dialog(),
+            settings_dialog(),
             icon_button(
                 "log-out",
                 t("auth.sign_out"),

@@ -3,7 +3,8 @@
 Only the rows near the viewport are in the DOM, so a chat with thousands of messages in the
 window stays light. ``virtual_list(items, render_row)`` reads like ``rx.foreach``: ``render_row``
 gets a Var for one item and returns a component, which becomes the JavaScript function
-Virtuoso calls for each visible row.
+Virtuoso calls for each visible row. (Reflex cannot render an ``rx.foreach`` inside such a
+function: put a list inside a row through an ``rx.memo`` component.)
 """
 
 from __future__ import annotations
