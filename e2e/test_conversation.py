@@ -138,9 +138,13 @@ def test_a_long_chat_opens_at_the_newest_and_pages_older_in_without_jumping(pers
     # Scrolling to the top pages older messages in and keeps the reader's place: the message
     # at the top before the load is still where it was, not pushed down by 50 new ones.
     scroller = page.get_by_test_id("message-list")
-    scroller.evaluate("el => el.scrollTo(0, 0)")
-    expect(page.get_by_text("history 070")).to_be_visible()
     anchor = page.get_by_text("history 070")
+    for _ in range(20):  # (a slow machine may still be placing the list when we first scroll)
+        scroller.evaluate("el => el.scrollTo(0, 0)")
+        page.wait_for_timeout(100)
+        if anchor.count():
+            break
+    expect(anchor).to_be_visible()
     before = anchor.bounding_box()
     expect(page.get_by_text("history 069")).to_be_attached()  # the older page arrived
     # Virtuoso measures the new rows over a few frames (a brief shift), then holds the anchor.
