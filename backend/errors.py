@@ -38,6 +38,13 @@ class NotFound(ChatError):
     code = "not_found"
 
 
+class Forbidden(ChatError):
+    """The caller can see the thing but this action on it is not theirs (someone else's
+    message, or too late to change it)."""
+
+    code = "forbidden"
+
+
 class Conflict(ChatError):
     """The request clashes with existing data (e.g. a taken username)."""
 

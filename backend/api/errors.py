@@ -13,6 +13,7 @@ from backend.api.schemas import ErrorBody
 from backend.errors import (
     ChatError,
     Conflict,
+    Forbidden,
     InvalidInput,
     NotFound,
     RateLimited,
@@ -25,13 +26,14 @@ STATUS_BY_ERROR: list[tuple[type[ChatError], int]] = [
     (TooLarge, 413),
     (InvalidInput, 400),
     (Unauthenticated, 401),
+    (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
     (RateLimited, 429),
 ]
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody} for status in (400, 401, 404, 409, 413, 429)
+    status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 413, 429)
 }
 
 

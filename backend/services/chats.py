@@ -5,7 +5,16 @@ from __future__ import annotations
 from backend.errors import InvalidInput, NotFound
 from backend.events import ChatChanged
 from backend.ids import is_uuid, new_id
-from backend.models import Chat, ChatKind, ChatSummary, Member, Receipts, Role, User
+from backend.models import (
+    Chat,
+    ChatKind,
+    ChatSummary,
+    Member,
+    ReadableRange,
+    Receipts,
+    Role,
+    User,
+)
 from backend.ports import Bus, ChatStore, Clock, MessageStore, UserStore
 
 
@@ -41,6 +50,26 @@ class ChatService:
             if found is not None and any(m.user_id == user_id for m in found[1]):
                 return found
         raise NotFound("This chat doesn't exist or you are not in it.")
+
+    def readable_ranges(self, user_id: str, chat_id: str = "") -> list[ReadableRange]:
+        """The one rule for which messages a user may read, as id ranges per chat (only
+        ``chat_id``'s if given). Search and the starred view filter by it.
+
+        Today that is every chat the user is a member of, whole. Groups will narrow it: a
+        member who joined late reads from their joining on, one who left or was removed keeps
+        what they could see until then (``ReadableRange`` documents the bounds).
+        """
+        if chat_id:
+            try:
+                self.access_chat(user_id, chat_id)
+            except NotFound:
+                return []
+            return [ReadableRange(chat_id=chat_id)]
+        return [ReadableRange(chat_id=chat.id) for chat, _ in self._chats.list_user_chats(user_id)]
+
+    def can_read(self, user_id: str, chat_id: str, message_id: str) -> bool:
+        """Whether ``message_id`` of ``chat_id`` is inside the user's readable ranges."""
+        return any(r.contains(message_id) for r in self.readable_ranges(user_id, chat_id))
 
     def open_direct_chat(self, user_id: str, peer_id: str) -> Chat:
         """The 1:1 chat between the caller and ``peer_id``, created on first use.
