@@ -101,10 +101,10 @@ def test_reactions_toggle_replace_and_are_one_per_user(
     actions = services.message_actions
 
     assert actions.toggle_reaction(bob.id, m.id, "heart").reactions == (Reaction(bob.id, "❤️"),)
-    assert actions.toggle_reaction(alice.id, m.id, "😂").reactions == (
+    assert set(actions.toggle_reaction(alice.id, m.id, "😂").reactions) == {
         Reaction(bob.id, "❤️"),
         Reaction(alice.id, "😂"),
-    )
+    }
     # another emoji replaces bob's; the same one again removes it
     assert Reaction(bob.id, "👍") in actions.toggle_reaction(bob.id, m.id, "thumbsup").reactions
     assert actions.toggle_reaction(bob.id, m.id, "👍").reactions == (Reaction(alice.id, "😂"),)
