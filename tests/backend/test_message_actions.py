@@ -409,3 +409,18 @@ async def test_the_new_events_survive_the_round_trip_through_json(
     for event in events:
         back = event_from_dict(json.loads(json.dumps(event_to_dict(event))))
         assert back == event
+
+
+def test_the_chat_list_preview_follows_an_edit_and_forgets_a_deleted_message(
+    services: Services, alice: Person, bob: Person, chat: Chat
+) -> None:
+    say(services, alice, chat, "older")
+    last = say(services, alice, chat, "my pin is 1234")
+
+    def preview() -> str:
+        return services.chats.get_summary(bob.id, chat.id).chat.last_preview
+
+    services.message_actions.edit(alice.id, last.id, text_content("my pin is ****"))
+    assert preview() == "my pin is ****"
+    services.message_actions.delete_for_everyone(alice.id, last.id)
+    assert preview() == ""

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from backend.adapters.sql.chats import CHATS
 from backend.adapters.sql.messages import (
     HIDDEN,
     MESSAGES,
@@ -30,6 +31,12 @@ TOMBSTONE = {"type": "deleted"}
 
 _REPLIES_TO = sa.select(MESSAGES).where(MESSAGES.c.reply_to == sa.bindparam("message_id"))
 _ROWID = sa.text("SELECT rowid FROM messages WHERE id = :message_id")
+# The chat list's preview of the last message follows what happens to that message.
+_REFRESH_PREVIEW = (
+    sa.update(CHATS)
+    .where(CHATS.c.id == sa.bindparam("b_chat_id"), CHATS.c.last_message_id == sa.bindparam("b_id"))
+    .values(last_preview=sa.bindparam("b_preview"))
+)
 
 
 class SqlMessageActionStore:
@@ -57,7 +64,9 @@ class SqlMessageActionStore:
                 self._search.unindex(conn, message_id)
                 rowid = conn.execute(_ROWID, {"message_id": message_id}).scalar_one()
                 self._search.index(conn, rowid, message)
-            quote = Quote(message.id, message.sender_id, preview_of(content))
+            preview = preview_of(content)
+            self._refresh_preview(conn, message, preview)
+            quote = Quote(message.id, message.sender_id, preview)
             return message, self._requote(conn, message_id, quote)
 
     def delete_message(self, message_id: str, at: datetime) -> tuple[Message, list[Message]] | None:
@@ -82,8 +91,16 @@ class SqlMessageActionStore:
             conn.execute(sa.delete(REACTIONS).where(REACTIONS.c.message_id == message_id))
             conn.execute(sa.delete(STARS).where(STARS.c.message_id == message_id))
             [message] = with_reactions(conn, [row])
+            self._refresh_preview(conn, message, "")
             quote = Quote(message.id, message.sender_id, "", deleted=True)
             return message, self._requote(conn, message_id, quote)
+
+    @staticmethod
+    def _refresh_preview(conn: sa.Connection, message: Message, preview: str) -> None:
+        conn.execute(
+            _REFRESH_PREVIEW,
+            {"b_chat_id": message.chat_id, "b_id": message.id, "b_preview": preview},
+        )
 
     def _requote(self, conn: sa.Connection, message_id: str, quote: Quote) -> list[Message]:
         """Refresh the quote in every reply to ``message_id``; the replies as they are now."""
