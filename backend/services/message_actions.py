@@ -126,6 +126,11 @@ class MessageActionService:
         if self._actions.set_star(user_id, message, starred, self._clock()):
             self._bus.publish([user_id], StarChanged(message.chat_id, message.id, starred))
 
+    def starred_among(self, user_id: str, message_ids: list[str]) -> set[str]:
+        """Which of ``message_ids`` the caller starred (for showing a page of history); only
+        ever the caller's own stars, so nothing about the ids is revealed."""
+        return self._actions.starred_among(user_id, message_ids[:MAX_STARRED_PAGE])
+
     def list_starred(
         self, user_id: str, before: str = "", limit: int = 50
     ) -> tuple[list[Message], str]:

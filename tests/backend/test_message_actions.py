@@ -189,6 +189,9 @@ async def test_stars_are_per_user_listed_across_chats_newest_first_and_told_to_o
     rest, end = services.message_actions.list_starred(alice.id, before=cursor, limit=2)
     assert [m.id for m in rest] == [first.id] and end == ""
 
+    everything = [first.id, second.id, third.id]
+    assert services.message_actions.starred_among(alice.id, everything) == set(everything)
+    assert services.message_actions.starred_among(bob.id, everything) == set()
     services.message_actions.star(alice.id, second.id, starred=False)
     assert [m.id for m in services.message_actions.list_starred(alice.id)[0]] == [
         third.id,
