@@ -49,6 +49,22 @@ def test_words_match_as_prefixes_case_and_accent_insensitively(
     assert found(services, bob, "zebra") == []
 
 
+def test_long_words_match_whole_beyond_the_indexed_prefix(
+    services: Services, alice: Person, bob: Person, chat: Chat
+) -> None:
+    say(services, alice, chat, "Internationalization matters")
+    say(services, alice, chat, "an international day")
+    say(services, alice, chat, "hyperinternationalization")
+
+    assert found(services, bob, "internationaliz") == ["Internationalization matters"]
+    assert found(services, bob, "internationx") == []
+    assert found(services, bob, "internat") == [
+        "an international day",
+        "Internationalization matters",
+    ]
+    assert found(services, bob, "matters internationalization") == ["Internationalization matters"]
+
+
 def test_cyrillic_and_arabic_words_are_found_with_or_without_marks(
     services: Services, alice: Person, bob: Person, chat: Chat
 ) -> None:
