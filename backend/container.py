@@ -12,7 +12,7 @@ from backend.adapters.sql.chats import SqlChatStore
 from backend.adapters.sql.engine import create_sql_engine, upgrade_schema
 from backend.adapters.sql.message_actions import SqlMessageActionStore
 from backend.adapters.sql.messages import SqlMessageStore
-from backend.adapters.sql.search import SqliteSearchIndex
+from backend.adapters.sql.search import SqliteSearchIndex, UnavailableSearchIndex
 from backend.ports import Bus, Clock
 from backend.services.accounts import AccountService
 from backend.services.chats import ChatService
@@ -50,7 +50,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     users, sessions = SqlUserStore(engine), SqlSessionStore(engine)
     # The search index is written inside the message stores' transactions (SQLite FTS5; the
     # PostgreSQL adapter of issue #5 brings its own full-text index).
-    search_index = SqliteSearchIndex(engine)
+    search_index = SqliteSearchIndex(engine) if engine.dialect.name == "sqlite" else None
     chat_store, messages = SqlChatStore(engine), SqlMessageStore(engine, search_index)
     bus = InProcessBus()
     chats = ChatService(chat_store, messages, users, bus, clock)
@@ -71,5 +71,5 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         message_actions=MessageActionService(
             settings, chats, messaging, messages, actions, bus, clock
         ),
-        search=SearchService(chats, search_index),
+        search=SearchService(chats, search_index or UnavailableSearchIndex()),
     )

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from backend.adapters.sql.messages import message_from_row
 from backend.adapters.sql.tables import UTCDateTime
+from backend.errors import InvalidInput
 from backend.models import Message, ReadableRange, SearchHit, SearchPage, SearchQuery
 from backend.search_text import index_text, query_terms, snippet
 
@@ -150,6 +151,14 @@ class SqliteSearchIndex:
             for message in (message_from_row(row) for row in rows)
         ]
         return SearchPage(hits=hits, next_cursor=str(rows[-1].search_rowid) if more else "")
+
+
+class UnavailableSearchIndex:
+    """For SQL engines without an index adapter yet (PostgreSQL comes with issue #5): sends and
+    every other action work; searching says it is not available."""
+
+    def search(self, viewer_id: str, query: SearchQuery, ranges: list[ReadableRange]) -> SearchPage:
+        raise InvalidInput("Search is not available with this database yet.")
 
 
 def _prefix(term: str) -> str:
