@@ -150,13 +150,27 @@ def test_deleted_messages_leave_the_index_and_edits_replace_their_words(
     assert found(services, bob, "treasure") == ["hidden treasure"]
 
 
+@pytest.mark.parametrize("candidates", [1, 3, 2000])
 def test_the_index_honours_bounded_readable_ranges(
-    settings: Settings, services: Services, alice: Person, bob: Person, chat: Chat
+    settings: Settings,
+    services: Services,
+    alice: Person,
+    bob: Person,
+    carol: Person,
+    dave: Person,
+    chat: Chat,
+    candidates: int,
 ) -> None:
     """What groups will ask of it: a late joiner reads after ``after``, a member who left up to
-    ``upto``. Exercised on the real index with ranges ChatService will produce."""
-    m = [say(services, alice, chat, f"note {i}") for i in range(5)]
-    index = SqliteSearchIndex(create_sql_engine(settings.resolved_database_url))
+    ``upto``. Exercised on the real index with ranges ChatService will produce, with both of
+    its plans (few candidates: the words are mostly in other people's chats)."""
+    elsewhere = services.chats.open_direct_chat(carol.id, dave.id)
+    m = []
+    for i in range(5):
+        m.append(say(services, alice, chat, f"note {i}"))
+        for _ in range(3):
+            say(services, carol, elsewhere, "note not for bob")
+    index = SqliteSearchIndex(create_sql_engine(settings.resolved_database_url), candidates)
 
     def texts(*ranges: ReadableRange) -> list[str]:
         page = index.search(bob.id, SearchQuery(text="note"), list(ranges))
@@ -235,20 +249,33 @@ def test_filters_by_chat_sender_dates_and_type(
         search.search_messages(alice.id, "report", content_type="image/png' OR 1")
 
 
+@pytest.mark.parametrize("candidates", [1, 4, 2000])
 def test_results_come_in_pages_newest_first(
-    services: Services, alice: Person, bob: Person, chat: Chat
+    settings: Settings,
+    services: Services,
+    alice: Person,
+    bob: Person,
+    carol: Person,
+    dave: Person,
+    chat: Chat,
+    candidates: int,
 ) -> None:
+    elsewhere = services.chats.open_direct_chat(carol.id, dave.id)
     for i in range(7):
         say(services, alice, chat, f"item {i}")
+        say(services, carol, elsewhere, f"item elsewhere {i}")
+    index = SqliteSearchIndex(create_sql_engine(settings.resolved_database_url), candidates)
+    ranges = services.chats.readable_ranges(bob.id)
     seen: list[str] = []
     cursor = ""
     while True:
-        page = services.search.search_messages(bob.id, "item", before=cursor, limit=3)
+        page = index.search(bob.id, SearchQuery("item", before=cursor, limit=3), ranges)
         seen += [h.message.content["text"] for h in page.hits]
         if not page.next_cursor:
             break
         cursor = page.next_cursor
     assert seen == [f"item {i}" for i in range(6, -1, -1)]
+    assert services.search.search_messages(bob.id, "item", limit=50).next_cursor == ""
 
 
 # --- the words themselves -------------------------------------------------------------------

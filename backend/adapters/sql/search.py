@@ -31,6 +31,8 @@ FTS_TABLE = "message_search"
 # FTS5 (3.40) first merges the postings of every word with the prefix: for a common word in a
 # million messages that alone costs tens of milliseconds, before any chat is filtered.
 PREFIX_INDEX = 6
+# How many of the newest messages with the words the first plan looks at (see ``search``).
+CANDIDATES = 2000
 # detail=column: no word positions (we never match phrases), a smaller and faster index.
 CREATE_FTS = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
@@ -81,8 +83,9 @@ def index_row(rowid: int, message: Message) -> dict[str, Any] | None:
 class SqliteSearchIndex:
     """The FTS5 index: written by the message stores in their transactions, read by search."""
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, candidates: int = CANDIDATES) -> None:
         self._engine = engine
+        self._candidates = candidates
 
     # --- writes, inside the caller's transaction ---------------------------------------------
 
@@ -97,19 +100,30 @@ class SqliteSearchIndex:
     # --- the SearchIndex port ----------------------------------------------------------------
 
     def search(self, viewer_id: str, query: SearchQuery, ranges: list[ReadableRange]) -> SearchPage:
+        """Two plans, both newest first and stopping at a page:
+
+        1. the newest ``candidates`` messages with the words, filtered to the readable chats
+           in SQL: a common word fills a page from its first few hundred postings, and a rare
+           one is exhausted in a few hundred (~1 ms either way);
+        2. only if that was neither: the chats matched inside FTS5 as ``chat`` tokens, whose
+           doclists skip straight past other people's chats (a word used mostly elsewhere).
+        """
         terms = query_terms(query.text)
         if query.chat_id:
             ranges = [r for r in ranges if r.chat_id == query.chat_id]
         if not terms or not ranges:
             return SearchPage(hits=[])
-        chats = sorted({chat_token(r.chat_id) for r in ranges})
-        words = " AND ".join(_prefix(t) for t in terms)
-        match = f"chat : ({' OR '.join(chats)}) AND body : ({words})"
+        words = f"body : ({' AND '.join(_prefix(t) for t in terms)})"
         if query.content_type:
-            match += f" AND kind : {kind_token(query.content_type)}"
-        params: dict[str, Any] = {"match": match, "viewer": viewer_id, "limit": query.limit + 1}
+            words += f" AND kind : {kind_token(query.content_type)}"
+        params: dict[str, Any] = {
+            "words": words,
+            "viewer": viewer_id,
+            "limit": query.limit + 1,
+            "candidates": self._candidates,
+            "chat_ids": sorted({r.chat_id for r in ranges}),
+        }
         where = [
-            f"{FTS_TABLE} MATCH :match",
             "m.id = s.message_id",
             "m.deleted_at IS NULL",
             "NOT EXISTS (SELECT 1 FROM hidden_messages h"
@@ -123,8 +137,9 @@ class SqliteSearchIndex:
         bounded = _bounded_ranges(ranges, params)
         if bounded:
             where.append(bounded)
+        before = ""
         if query.before.isdigit():
-            where.append("s.rowid < :before")
+            before = " AND rowid < :before"
             params["before"] = int(query.before)
         if query.sender_id:
             where.append("m.sender_id = :sender")
@@ -133,17 +148,25 @@ class SqliteSearchIndex:
             if moment is not None:
                 where.append(f"m.created_at {op} :{name}")
                 params[name] = moment
-        sql = (
-            sa.text(
-                f"SELECT s.rowid AS search_rowid, m.* FROM {FTS_TABLE} s "
-                "JOIN messages m ON m.rowid = s.rowid "
-                f"WHERE {' AND '.join(where)} ORDER BY s.rowid DESC LIMIT :limit"
-            )
-            .bindparams(*(sa.bindparam(n, type_=UTCDateTime()) for n in _TIMES if n in params))
-            .columns(**{n: UTCDateTime() for n in ("created_at", "edited_at", "deleted_at")})
+        candidates = (
+            f"(SELECT rowid AS rid, message_id, body FROM {FTS_TABLE}"
+            f" WHERE {FTS_TABLE} MATCH :words{before} ORDER BY rowid DESC LIMIT :candidates) s"
         )
         with self._engine.connect() as conn:
-            rows = conn.execute(sql, params).all()
+            rows = conn.execute(
+                _select(candidates, "s.rid", [*where, "m.chat_id IN :chat_ids"]), params
+            ).all()
+            if len(rows) <= query.limit:
+                counted = conn.execute(
+                    sa.text(f"SELECT count(*) FROM {candidates}"), params
+                ).scalar_one()
+                if counted >= self._candidates:  # not exhausted: let FTS5 skip other chats
+                    chats = " OR ".join(sorted({chat_token(r.chat_id) for r in ranges}))
+                    params["match"] = f"chat : ({chats}) AND {words}"
+                    match = [f"{FTS_TABLE} MATCH :match", *where]
+                    if before:
+                        match.append("s.rowid < :before")
+                    rows = conn.execute(_select(f"{FTS_TABLE} s", "s.rowid", match), params).all()
         more = len(rows) > query.limit
         rows = rows[: query.limit]
         hits = [
@@ -151,6 +174,19 @@ class SqliteSearchIndex:
             for message in (message_from_row(row) for row in rows)
         ]
         return SearchPage(hits=hits, next_cursor=str(rows[-1].search_rowid) if more else "")
+
+
+def _select(source: str, rowid: str, where: list[str]) -> sa.TextualSelect:
+    text = sa.text(
+        f"SELECT {rowid} AS search_rowid, m.* FROM {source} JOIN messages m ON m.rowid = {rowid}"
+        f" WHERE {' AND '.join(where)} ORDER BY {rowid} DESC LIMIT :limit"
+    )
+    types = [sa.bindparam(n, type_=UTCDateTime()) for n in _TIMES if f":{n}" in text.text]
+    if ":chat_ids" in text.text:
+        types.append(sa.bindparam("chat_ids", expanding=True))
+    return text.bindparams(*types).columns(
+        **{n: UTCDateTime() for n in ("created_at", "edited_at", "deleted_at")}
+    )
 
 
 class UnavailableSearchIndex:
