@@ -102,9 +102,9 @@ class SqliteSearchIndex:
     def search(self, viewer_id: str, query: SearchQuery, ranges: list[ReadableRange]) -> SearchPage:
         """Two plans, both newest first and stopping at a page:
 
-        1. the newest ``candidates`` messages with the words, filtered to the readable chats
-           in SQL: a common word fills a page from its first few hundred postings, and a rare
-           one is exhausted in a few hundred (~1 ms either way);
+        1. among the newest ``candidates`` messages with the words, those of readable chats
+           (checked in SQL): a common word fills a page from its first few hundred postings,
+           and a rare one is exhausted in a few hundred (~1 ms either way);
         2. only if that was neither: the chats matched inside FTS5 as ``chat`` tokens, whose
            doclists skip straight past other people's chats (a word used mostly elsewhere).
         """
@@ -120,7 +120,6 @@ class SqliteSearchIndex:
             "words": words,
             "viewer": viewer_id,
             "limit": query.limit + 1,
-            "candidates": self._candidates,
             "chat_ids": sorted({r.chat_id for r in ranges}),
         }
         where = [
@@ -148,25 +147,29 @@ class SqliteSearchIndex:
             if moment is not None:
                 where.append(f"m.created_at {op} :{name}")
                 params[name] = moment
-        candidates = (
-            f"(SELECT rowid AS rid, message_id, body FROM {FTS_TABLE}"
-            f" WHERE {FTS_TABLE} MATCH :words{before} ORDER BY rowid DESC LIMIT :candidates) s"
+        if before:
+            where.append("s.rowid < :before")
+        # The rowid of the ``candidates``-th newest message with the words (rowids only: no
+        # column is read), or None if there are fewer: then plan 1 sees every one of them.
+        floor = (
+            f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :words{before}"
+            " ORDER BY rowid DESC LIMIT 1 OFFSET :offset"
         )
+        params["offset"] = self._candidates - 1
+        fts = f"{FTS_TABLE} s"
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                _select(candidates, "s.rid", [*where, "m.chat_id IN :chat_ids"]), params
-            ).all()
-            if len(rows) <= query.limit:
-                counted = conn.execute(
-                    sa.text(f"SELECT count(*) FROM {candidates}"), params
-                ).scalar_one()
-                if counted >= self._candidates:  # not exhausted: let FTS5 skip other chats
-                    chats = " OR ".join(sorted({chat_token(r.chat_id) for r in ranges}))
-                    params["match"] = f"chat : ({chats}) AND {words}"
-                    match = [f"{FTS_TABLE} MATCH :match", *where]
-                    if before:
-                        match.append("s.rowid < :before")
-                    rows = conn.execute(_select(f"{FTS_TABLE} s", "s.rowid", match), params).all()
+            params["floor"] = conn.execute(sa.text(floor), params).scalar()
+            plan = [f"{FTS_TABLE} MATCH :words", "m.chat_id IN :chat_ids", *where]
+            if params["floor"] is not None:
+                plan.append("s.rowid >= :floor")
+            rows = conn.execute(_select(fts, plan), params).all()
+            if len(rows) <= query.limit and params["floor"] is not None:
+                # Not a page, and older candidates remain: let FTS5 skip other chats.
+                chats = " OR ".join(sorted({chat_token(r.chat_id) for r in ranges}))
+                params["match"] = f"chat : ({chats}) AND {words}"
+                rows = conn.execute(
+                    _select(fts, [f"{FTS_TABLE} MATCH :match", *where]), params
+                ).all()
         more = len(rows) > query.limit
         rows = rows[: query.limit]
         hits = [
@@ -176,10 +179,10 @@ class SqliteSearchIndex:
         return SearchPage(hits=hits, next_cursor=str(rows[-1].search_rowid) if more else "")
 
 
-def _select(source: str, rowid: str, where: list[str]) -> sa.TextualSelect:
+def _select(source: str, where: list[str]) -> sa.TextualSelect:
     text = sa.text(
-        f"SELECT {rowid} AS search_rowid, m.* FROM {source} JOIN messages m ON m.rowid = {rowid}"
-        f" WHERE {' AND '.join(where)} ORDER BY {rowid} DESC LIMIT :limit"
+        f"SELECT s.rowid AS search_rowid, m.* FROM {source} JOIN messages m ON m.rowid = s.rowid"
+        f" WHERE {' AND '.join(where)} ORDER BY s.rowid DESC LIMIT :limit"
     )
     types = [sa.bindparam(n, type_=UTCDateTime()) for n in _TIMES if f":{n}" in text.text]
     if ":chat_ids" in text.text:
