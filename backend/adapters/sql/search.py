@@ -159,7 +159,9 @@ class SqliteSearchIndex:
         fts = f"{FTS_TABLE} s"
         with self._engine.connect() as conn:
             params["floor"] = conn.execute(sa.text(floor), params).scalar()
-            plan = [f"{FTS_TABLE} MATCH :words", "m.chat_id IN :chat_ids", *where]
+            # Both plans check the chat in SQL too: the FTS chat token is not the only guard.
+            where.append("m.chat_id IN :chat_ids")
+            plan = [f"{FTS_TABLE} MATCH :words", *where]
             if params["floor"] is not None:
                 plan.append("s.rowid >= :floor")
             rows = conn.execute(_select(fts, plan), params).all()
