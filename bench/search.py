@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -218,6 +219,14 @@ def main() -> None:
         reader, words = load(path, args.messages, args.chats, args.readable, args.seed)
         print(f"load: {time.perf_counter() - started:.0f} s, {path.stat().st_size / 2**20:.0f} MiB")
         marker.write_text(reader)
+    try:
+        measure(settings, reader, words, args)
+    finally:
+        if args.data is None and not args.keep:  # a throwaway database: don't leave it behind
+            shutil.rmtree(data, ignore_errors=True)
+
+
+def measure(settings: Settings, reader: str, words: list[str], args: argparse.Namespace) -> None:
     services = build_services(settings)
     allowed = {r.chat_id for r in services.chats.readable_ranges(reader)}
     assert len(allowed) == args.readable
