@@ -43,6 +43,7 @@ bench: install-dev
 	@$(ENV) python bench/send_path.py
 	@$(ENV) python bench/ws_throughput.py
 	@$(ENV) python bench/media.py
+	@$(ENV) python bench/search.py --messages 200000
 
 migrate: install
 	@$(ENV) alembic upgrade head

@@ -7,6 +7,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import backend.adapters.sql.tables  # noqa: F401  (registers the tables on the metadata)
+from backend.adapters.sql.search import not_search_table
 from backend.settings import Settings
 
 config = context.config
@@ -22,7 +23,11 @@ def _url() -> str:
 
 def run_migrations_offline() -> None:
     context.configure(
-        url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True
+        url=_url(),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=True,
+        include_name=not_search_table,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -33,7 +38,10 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         # Batch mode lets ALTERs work on SQLite, which rewrites the table to change it.
         context.configure(
-            connection=connection, target_metadata=target_metadata, render_as_batch=True
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            include_name=not_search_table,
         )
         with context.begin_transaction():
             context.run_migrations()

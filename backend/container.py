@@ -12,15 +12,19 @@ from backend.adapters.sql.accounts import SqlSessionStore, SqlUserStore
 from backend.adapters.sql.chats import SqlChatStore
 from backend.adapters.sql.engine import create_sql_engine, upgrade_schema
 from backend.adapters.sql.media import SqlMediaStore
+from backend.adapters.sql.message_actions import SqlMessageActionStore
 from backend.adapters.sql.messages import SqlMessageStore
+from backend.adapters.sql.search import SqliteSearchIndex, UnavailableSearchIndex
 from backend.ports import BlobStorage, Bus, Clock
 from backend.services.accounts import AccountService
 from backend.services.chats import ChatService
 from backend.services.groups import GroupService
 from backend.services.media import MediaService
+from backend.services.message_actions import MessageActionService
 from backend.services.messaging import MessagingService
 from backend.services.presence import PresenceService
 from backend.services.receipts import ReceiptService
+from backend.services.search import SearchService
 from backend.services.typing import TypingService
 from backend.settings import Settings
 
@@ -41,6 +45,8 @@ class Services:
     groups: GroupService
     presence: PresenceService
     media: MediaService
+    message_actions: MessageActionService
+    search: SearchService
 
 
 def build_blob_storage(settings: Settings) -> BlobStorage:
@@ -63,7 +69,10 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     upgrade_schema(url)
     engine = create_sql_engine(url)
     users, sessions = SqlUserStore(engine), SqlSessionStore(engine)
-    chat_store, messages = SqlChatStore(engine), SqlMessageStore(engine)
+    # The search index is written inside the message stores' transactions (SQLite FTS5; the
+    # PostgreSQL adapter of issue #5 brings its own full-text index).
+    search_index = SqliteSearchIndex(engine) if engine.dialect.name == "sqlite" else None
+    chat_store, messages = SqlChatStore(engine), SqlMessageStore(engine, search_index)
     bus = InProcessBus()
     chats = ChatService(chat_store, messages, users, bus, clock)
     receipts = ReceiptService(chats, chat_store, bus, clock)
@@ -73,6 +82,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     messaging = MessagingService(
         settings, chats, chat_store, messages, receipts, limiter, bus, clock, media
     )
+    actions = SqlMessageActionStore(engine, search_index)
     return Services(
         settings=settings,
         bus=bus,
@@ -84,4 +94,8 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         groups=GroupService(chats, chat_store, users, messaging, bus, clock),
         presence=PresenceService(settings, InMemoryPresence(), chat_store, users, bus, clock),
         media=media,
+        message_actions=MessageActionService(
+            settings, chats, messaging, messages, actions, bus, clock
+        ),
+        search=SearchService(chats, search_index or UnavailableSearchIndex()),
     )

@@ -39,7 +39,8 @@ class NotFound(ChatError):
 
 
 class Forbidden(ChatError):
-    """The caller may see the thing but not do this to it (e.g. a member who is not an admin)."""
+    """The caller may see the thing but this action on it is not theirs (a member who is not
+    an admin, someone else's message, or too late to change it)."""
 
     code = "forbidden"
 

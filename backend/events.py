@@ -9,7 +9,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from backend.models import Message, Receipts
+from backend.models import Message, Quote, Reaction, Receipts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,6 +19,35 @@ class MessageCreated:
     chat_id: str
     message: Message
     type: str = "message.created"
+
+
+@dataclasses.dataclass(frozen=True)
+class MessageUpdated:
+    """A message's visible state changed (edited, deleted for everyone, reacted to, or the
+    message it quotes changed); carries the whole new state. Sent to every member."""
+
+    chat_id: str
+    message: Message
+    type: str = "message.updated"
+
+
+@dataclasses.dataclass(frozen=True)
+class MessageHidden:
+    """The user deleted a message for themselves; sent to that user's devices only."""
+
+    chat_id: str
+    message_id: str
+    type: str = "message.hidden"
+
+
+@dataclasses.dataclass(frozen=True)
+class StarChanged:
+    """The user starred or unstarred a message; sent to that user's devices only."""
+
+    chat_id: str
+    message_id: str
+    starred: bool
+    type: str = "star.changed"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,26 +102,55 @@ class PresenceChanged:
     type: str = "presence.changed"
 
 
-ChatEvent = MessageCreated | ReceiptsChanged | ChatChanged | TypingChanged
+ChatEvent = (
+    MessageCreated
+    | ReceiptsChanged
+    | ChatChanged
+    | TypingChanged
+    | MessageUpdated
+    | MessageHidden
+    | StarChanged
+)
 Event = ChatEvent | SessionEnded | PresenceChanged
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
     """JSON-ready form, for buses that cross processes."""
     data = dataclasses.asdict(event)
-    if isinstance(event, MessageCreated):
-        data["message"]["created_at"] = event.message.created_at.isoformat()
+    if isinstance(event, MessageCreated | MessageUpdated):
+        message = data["message"]
+        for key in ("created_at", "edited_at", "deleted_at"):
+            moment = getattr(event.message, key)
+            message[key] = moment.isoformat() if moment is not None else None
+        message["reactions"] = [dict(r) for r in message["reactions"]]
     if isinstance(event, PresenceChanged) and event.last_seen_at is not None:
         data["last_seen_at"] = event.last_seen_at.isoformat()
     return data
 
 
+def _message_from_dict(raw: dict[str, Any]) -> Message:
+    raw = dict(raw)
+    for key in ("created_at", "edited_at", "deleted_at"):
+        if raw.get(key) is not None:
+            raw[key] = datetime.fromisoformat(raw[key])
+    if raw.get("quote") is not None:
+        raw["quote"] = Quote(**raw["quote"])
+    raw["reactions"] = tuple(Reaction(**r) for r in raw.get("reactions", ()))
+    return Message(**raw)
+
+
 def event_from_dict(data: dict[str, Any]) -> Event:
     kind = data.get("type")
     if kind == MessageCreated.type:
-        raw = dict(data["message"])
-        raw["created_at"] = datetime.fromisoformat(raw["created_at"])
-        return MessageCreated(chat_id=data["chat_id"], message=Message(**raw))
+        return MessageCreated(chat_id=data["chat_id"], message=_message_from_dict(data["message"]))
+    if kind == MessageUpdated.type:
+        return MessageUpdated(chat_id=data["chat_id"], message=_message_from_dict(data["message"]))
+    if kind == MessageHidden.type:
+        return MessageHidden(chat_id=data["chat_id"], message_id=data["message_id"])
+    if kind == StarChanged.type:
+        return StarChanged(
+            chat_id=data["chat_id"], message_id=data["message_id"], starred=bool(data["starred"])
+        )
     if kind == ReceiptsChanged.type:
         return ReceiptsChanged(
             chat_id=data["chat_id"],

@@ -96,13 +96,42 @@ class Member:
 
 
 @dataclasses.dataclass(frozen=True)
+class Quote:
+    """What a reply shows of the message it answers, stored with the reply (seed §21).
+
+    Kept in step with the original: an edit refreshes ``preview``, a delete for everyone
+    empties it and sets ``deleted``, so a quote never outlives the words it quotes.
+    """
+
+    message_id: str
+    sender_id: str
+    preview: str
+    deleted: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Reaction:
+    user_id: str
+    emoji: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Message:
+    """A message as every member of its chat sees it (per-viewer state, such as stars and
+    "deleted for me", is kept apart)."""
+
     id: str
     chat_id: str
     sender_id: str
     content: dict[str, Any]
     created_at: datetime
     temp_id: str = ""
+    quote: Quote | None = None
+    forwarded: bool = False
+    edited_at: datetime | None = None
+    # Deleted for everyone: the content is gone (a ``{"type": "deleted"}`` tombstone).
+    deleted_at: datetime | None = None
+    reactions: tuple[Reaction, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,15 +169,6 @@ class MemberReceipt:
     user: User
     delivered_at: datetime | None
     read_at: datetime | None
-
-
-@dataclasses.dataclass(frozen=True)
-class ReadableRange:
-    """Messages of one chat a user may read: ``visible_from`` <= id (<= ``visible_upto`` if set)."""
-
-    chat_id: str
-    visible_from: str = ""
-    visible_upto: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -206,3 +226,56 @@ class Media:
     variants: tuple[str, ...]
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
     message_id: str = ""  # the message that sent it ("" while only uploaded)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadableRange:
+    """Part of one chat's history a user may read: message ids in (``after``, ``upto``].
+
+    ``after`` is exclusive and ``upto`` inclusive; "" leaves that end open. A member who joined
+    a group late starts after the line that added them; one who left ends at the line that
+    said so (``Member.visible_from`` / ``visible_upto``).
+    """
+
+    chat_id: str
+    after: str = ""
+    upto: str = ""
+
+    def contains(self, message_id: str) -> bool:
+        return message_id > self.after and (not self.upto or message_id <= self.upto)
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchQuery:
+    """What a user looks for: words (all must match, each also as a prefix) and filters."""
+
+    text: str
+    chat_id: str = ""
+    sender_id: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    content_type: str = ""
+    before: str = ""  # cursor: an id from the previous page's ``next_cursor``
+    limit: int = 20
+
+
+@dataclasses.dataclass(frozen=True)
+class SnippetSpan:
+    """A piece of a result's snippet; ``match`` marks the words that matched (never markup)."""
+
+    text: str
+    match: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchHit:
+    message: Message
+    snippet: tuple[SnippetSpan, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchPage:
+    """Hits newest first, and the cursor for the older ones ("" when there are none)."""
+
+    hits: list[SearchHit]
+    next_cursor: str = ""

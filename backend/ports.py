@@ -5,10 +5,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from backend.events import Event
-from backend.models import Chat, Media, Member, Message, Receipts, Role, Session, User
+from backend.models import (
+    Chat,
+    Media,
+    Member,
+    Message,
+    ReadableRange,
+    Receipts,
+    Role,
+    SearchPage,
+    SearchQuery,
+    Session,
+    User,
+)
 
 Clock = Callable[[], datetime]
 """Returns the current time as a timezone-aware UTC datetime."""
@@ -115,18 +127,35 @@ class MessageStore(Protocol):
     def find_sent(self, chat_id: str, sender_id: str, temp_id: str) -> Message | None:
         """The message this sender already stored in this chat under ``temp_id``, if any."""
 
+    def get_message(self, message_id: str) -> Message | None:
+        """The message with this id, with its reactions (None if there is none)."""
+
     def list_before(
-        self, chat_id: str, before: str, limit: int, lowest: str = "", highest: str = ""
+        self,
+        chat_id: str,
+        before: str,
+        limit: int,
+        viewer_id: str = "",
+        lowest: str = "",
+        highest: str = "",
     ) -> list[Message]:
-        """Up to ``limit`` messages older than ``before`` ("" = newest), newest first.
+        """Up to ``limit`` messages older than ``before`` ("" = newest), newest first,
+        without those ``viewer_id`` deleted for themselves.
 
         Only ids in [``lowest``, ``highest``] ("" = unbounded): a member's visible range.
         """
 
     def list_after(
-        self, chat_id: str, after: str, limit: int, lowest: str = "", highest: str = ""
+        self,
+        chat_id: str,
+        after: str,
+        limit: int,
+        viewer_id: str = "",
+        lowest: str = "",
+        highest: str = "",
     ) -> list[Message]:
-        """Up to ``limit`` messages newer than ``after``, oldest first (bounds as above)."""
+        """Up to ``limit`` messages newer than ``after``, oldest first (less ``viewer_id``'s
+        deleted-for-me ones; bounds as above)."""
 
     def count_unread(
         self,
@@ -136,6 +165,59 @@ class MessageStore(Protocol):
     ) -> dict[str, int]:
         """For each chat, how many messages newer than the given id (and not newer than
         ``upto_by_chat``'s, where given) others sent."""
+
+
+class MessageActionStore(Protocol):
+    """Changes to stored messages. Each keeps the search index in step in the same write."""
+
+    def edit_message(
+        self, message_id: str, content: dict[str, Any], at: datetime
+    ) -> tuple[Message, list[Message]] | None:
+        """Replace the content of a message that is not deleted and mark it edited.
+
+        Returns the message and the replies whose quote of it was refreshed; None if it was
+        deleted meanwhile.
+        """
+
+    def delete_message(self, message_id: str, at: datetime) -> tuple[Message, list[Message]] | None:
+        """Turn a message into a tombstone for everyone: content, reactions and stars go, and
+        so does its text from the search index; quotes of it say it was deleted.
+
+        Returns the tombstone and the replies whose quotes changed; None if it already was one.
+        """
+
+    def set_reaction(
+        self, message_id: str, chat_id: str, user_id: str, emoji: str, at: datetime
+    ) -> bool:
+        """Set (or with "" remove) the user's one reaction; whether anything changed."""
+
+    def set_star(self, user_id: str, message: Message, starred: bool, at: datetime) -> bool:
+        """Star or unstar for one user; whether anything changed."""
+
+    def list_starred(self, user_id: str, before: str, limit: int) -> list[Message]:
+        """The user's starred messages older than ``before`` ("" = newest), newest first."""
+
+    def starred_among(self, user_id: str, message_ids: list[str]) -> set[str]:
+        """Which of ``message_ids`` the user has starred."""
+
+    def hide_message(self, user_id: str, message: Message, at: datetime) -> bool:
+        """Delete for this user only; whether it was visible to them before."""
+
+    def is_hidden(self, user_id: str, message_id: str) -> bool: ...
+
+
+class SearchIndex(Protocol):
+    """Full-text search over message bodies (SQLite FTS5 now, PostgreSQL's later).
+
+    The index follows the message store inside the store's own writes (a message is findable
+    as soon as it is stored, and its words leave with a delete for everyone), so this port only
+    reads. Words are folded by ``backend.search_text`` before they reach any engine.
+    """
+
+    def search(self, viewer_id: str, query: SearchQuery, ranges: list[ReadableRange]) -> SearchPage:
+        """Messages matching every term of ``query`` (each also as a word prefix) and its
+        filters, newest first, only from ``ranges`` and never ones the viewer deleted for
+        themselves. An empty ``ranges`` finds nothing."""
 
 
 class SubscriptionLagged(Exception):

@@ -140,6 +140,12 @@ def test_send_a_message_is_201_and_in_both_histories(client):
         "timestamp",
         "tempId",
         "status",
+        "replyTo",
+        "quote",
+        "forwarded",
+        "editedAt",
+        "deleted",
+        "reactions",
     }
 
     assert history(client, alice, chat_id) == [message]
@@ -439,6 +445,16 @@ EXPECTED_ROUTES = {
     ("get", "/api/v1/media/{mediaId}"),
     ("get", "/api/v1/media/{mediaId}/{variant}"),
     ("get", "/api/v1/chats/{chatId}/media"),
+    # message actions and search (issue #7)
+    ("delete", "/api/v1/messages/{messageId}"),
+    ("patch", "/api/v1/messages/{messageId}"),
+    ("put", "/api/v1/messages/{messageId}/reactions"),
+    ("delete", "/api/v1/messages/{messageId}/reactions"),
+    ("put", "/api/v1/messages/{messageId}/star"),
+    ("delete", "/api/v1/messages/{messageId}/star"),
+    ("get", "/api/v1/users/me/starred"),
+    ("post", "/api/v1/messages/{messageId}/forward"),
+    ("get", "/api/v1/search"),
 }
 
 

@@ -10,7 +10,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from backend.api import errors, gateway, media_routes, routes
+from backend.api import errors, gateway, media_routes, message_routes, routes
 from backend.container import Services
 from backend.errors import ChatError
 
@@ -19,8 +19,9 @@ The messenger's API for web, mobile and bot clients (the web UI is a client of t
 services). Authenticate with the token from `/auth/register` or `/auth/login`, sent as
 `Authorization: Bearer <token>`. Real-time traffic uses the WebSocket at `/ws?token=...`.
 
-Errors are JSON `{"code", "message"}`: 400 bad input, 401 no or expired token, 404 unknown *or
-not yours* (a chat you are not in is indistinguishable from one that does not exist), 409
+Errors are JSON `{"code", "message"}`: 400 bad input, 401 no or expired token, 403 not yours
+to change (someone else's message, or too late to edit or delete), 404 unknown *or not yours*
+(a chat you are not in is indistinguishable from one that does not exist), 409
 conflict, 413 too large, 429 rate limited (with `Retry-After`).
 """
 
@@ -39,6 +40,7 @@ def create_api(services: Callable[[], Services]) -> FastAPI:
     api.include_router(routes.router)
     api.include_router(media_routes.router)
     api.include_router(media_routes.gallery_router)
+    api.include_router(message_routes.router)
     api.include_router(gateway.router)
     api.add_exception_handler(ChatError, errors.on_chat_error)
     api.add_exception_handler(RequestValidationError, errors.on_validation_error)

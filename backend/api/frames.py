@@ -13,8 +13,11 @@ from backend.events import (
     ChatChanged,
     ChatEvent,
     MessageCreated,
+    MessageHidden,
+    MessageUpdated,
     PresenceChanged,
     ReceiptsChanged,
+    StarChanged,
     TypingChanged,
 )
 from backend.models import Message
@@ -28,7 +31,7 @@ def timestamp(moment: datetime) -> str:
 
 
 def message_frame(message: Message) -> dict[str, Any]:
-    frame = {
+    frame: dict[str, Any] = {
         "type": "message",
         "messageId": message.id,
         "chatId": message.chat_id,
@@ -36,7 +39,50 @@ def message_frame(message: Message) -> dict[str, Any]:
         "content": message.content,
         "timestamp": timestamp(message.created_at),
     }
+    # What message actions add appears only when set, so a plain message stays the seed's frame.
+    if message.quote is not None:
+        frame["replyTo"] = message.quote.message_id
+        frame["quote"] = _quote(message)
+    if message.forwarded:
+        frame["forwarded"] = True
+    if message.edited_at is not None or message.deleted_at is not None or message.reactions:
+        frame.update(_changeable(message))
     return frame
+
+
+def message_updated_frame(message: Message) -> dict[str, Any]:
+    """A message's whole new visible state: the client replaces its copy (seed §21)."""
+    return {
+        **message_frame(message),
+        **_changeable(message),
+        "type": "message_updated",
+        "replyTo": message.quote.message_id if message.quote else None,
+        "quote": _quote(message),
+        "forwarded": message.forwarded,
+    }
+
+
+def _quote(message: Message) -> dict[str, Any] | None:
+    quote = message.quote
+    if quote is None:
+        return None
+    return {
+        "messageId": quote.message_id,
+        "senderId": quote.sender_id,
+        "preview": quote.preview,
+        "deleted": quote.deleted,
+    }
+
+
+def _changeable(message: Message) -> dict[str, Any]:
+    groups: dict[str, list[str]] = {}
+    for reaction in message.reactions:
+        groups.setdefault(reaction.emoji, []).append(reaction.user_id)
+    return {
+        "editedAt": timestamp(message.edited_at) if message.edited_at else None,
+        "deleted": message.deleted_at is not None,
+        "reactions": [{"emoji": e, "userIds": ids} for e, ids in groups.items()],
+    }
 
 
 def ack_frame(temp_id: str, message: Message) -> dict[str, Any]:
@@ -100,6 +146,19 @@ def event_frames(event: ChatEvent | PresenceChanged) -> list[dict[str, Any]]:
         ]
     if isinstance(event, ChatChanged):
         return [{"type": "chat", "chatId": event.chat_id}]
+    if isinstance(event, MessageUpdated):
+        return [message_updated_frame(event.message)]
+    if isinstance(event, MessageHidden):
+        return [{"type": "message_hidden", "chatId": event.chat_id, "messageId": event.message_id}]
+    if isinstance(event, StarChanged):
+        return [
+            {
+                "type": "star",
+                "chatId": event.chat_id,
+                "messageId": event.message_id,
+                "starred": event.starred,
+            }
+        ]
     return []
 
 
@@ -108,6 +167,7 @@ class SendCommand:
     chat_id: str
     temp_id: str
     content: dict[str, Any]
+    reply_to: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,7 +227,10 @@ def parse_frame(raw: str | bytes, max_bytes: int) -> Command:
         content = data.get("content")
         if not isinstance(content, dict):
             raise FrameError("invalid_input", "A message needs a content object.", temp_id)
-        return SendCommand(_text(data, "chatId", temp_id), temp_id, content)
+        reply_to = data.get("replyTo") or ""
+        if reply_to:
+            reply_to = _text(data, "replyTo", temp_id)
+        return SendCommand(_text(data, "chatId", temp_id), temp_id, content, reply_to)
     if kind == "typing":
         is_typing = data.get("isTyping")
         if not isinstance(is_typing, bool):

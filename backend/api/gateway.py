@@ -234,7 +234,12 @@ class _Socket:
         elif isinstance(command, SendCommand):
             try:
                 message = services.messaging.send_message(
-                    user_id, command.chat_id, command.content, command.temp_id, self.client_ip
+                    user_id,
+                    command.chat_id,
+                    command.content,
+                    command.temp_id,
+                    self.client_ip,
+                    reply_to=command.reply_to,
                 )
             except ChatError as exc:
                 await self._send(error_frame(exc.code, exc.message, command.temp_id))

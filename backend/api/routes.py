@@ -239,8 +239,8 @@ def send_message(
     chat_id: ChatIdPath, body: SendMessageRequest, user: UserDep, services: ServicesDep, ip: IpDep
 ) -> MessageOut:
     """Send when a WebSocket is not available. Resending with the same ``tempId`` returns the
-    message stored the first time."""
+    message stored the first time. ``replyTo`` quotes a message of this chat."""
     message = services.messaging.send_message(
-        user.id, chat_id, body.content, body.temp_id, client_ip=ip
+        user.id, chat_id, body.content, body.temp_id, client_ip=ip, reply_to=body.reply_to or ""
     )
     return MessageOut.of(message, user.id, Receipts())

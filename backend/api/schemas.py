@@ -16,7 +16,11 @@ from backend.models import (
     MemberReceipt,
     Message,
     MessageStatus,
+    Quote,
+    Reaction,
     Receipts,
+    SearchHit,
+    SearchPage,
     User,
 )
 
@@ -64,16 +68,54 @@ class UserList(ApiModel):
     users: list[UserOut]
 
 
+class QuoteOut(ApiModel):
+    """What a reply shows of the message it answers."""
+
+    message_id: str
+    sender_id: str
+    preview: str = Field(description="Empty when the original was deleted")
+    deleted: bool
+
+    @classmethod
+    def of(cls, quote: Quote) -> QuoteOut:
+        return cls(
+            message_id=quote.message_id,
+            sender_id=quote.sender_id,
+            preview=quote.preview,
+            deleted=quote.deleted,
+        )
+
+
+class ReactionOut(ApiModel):
+    emoji: str
+    user_ids: list[str] = Field(description="Who reacted so, first reaction first")
+
+    @staticmethod
+    def grouped(reactions: tuple[Reaction, ...]) -> list[ReactionOut]:
+        groups: dict[str, list[str]] = {}
+        for reaction in reactions:
+            groups.setdefault(reaction.emoji, []).append(reaction.user_id)
+        return [ReactionOut(emoji=e, user_ids=ids) for e, ids in groups.items()]
+
+
 class MessageOut(ApiModel):
     message_id: str
     chat_id: str
     sender_id: str
-    content: dict[str, Any]
+    content: dict[str, Any] = Field(
+        description='e.g. {"type": "text", ...}; {"type": "deleted"} once deleted for everyone'
+    )
     timestamp: datetime
     temp_id: str | None = Field(None, description="Only on the sender's own messages")
     status: MessageStatus | None = Field(
         None, description="Only on the sender's own messages (not on system lines)"
     )
+    reply_to: str | None = Field(None, description="The id of the message this one answers")
+    quote: QuoteOut | None = None
+    forwarded: bool = False
+    edited_at: datetime | None = None
+    deleted: bool = Field(False, description='Deleted for everyone: "This message was deleted"')
+    reactions: list[ReactionOut] = Field(default_factory=list)
 
     @classmethod
     def of(cls, message: Message, viewer_id: str, receipts: Receipts) -> MessageOut:
@@ -88,6 +130,12 @@ class MessageOut(ApiModel):
             timestamp=message.created_at,
             temp_id=(message.temp_id or None) if mine else None,
             status=receipts.status_of(message.id) if mine else None,
+            reply_to=message.quote.message_id if message.quote else None,
+            quote=QuoteOut.of(message.quote) if message.quote else None,
+            forwarded=message.forwarded,
+            edited_at=message.edited_at,
+            deleted=message.deleted_at is not None,
+            reactions=ReactionOut.grouped(message.reactions),
         )
 
 
@@ -207,7 +255,7 @@ class MessageInfo(ApiModel):
 class SendMessageRequest(ApiModel):
     temp_id: str = Field("", max_length=64, description="Client id: a resend is stored once")
     content: dict[str, Any] = Field(description='e.g. {"type": "text", "text": "Hello!"}')
-    reply_to: str | None = None
+    reply_to: str | None = Field(None, max_length=64, description="A message of this chat")
 
 
 class MessagePage(ApiModel):
@@ -257,3 +305,67 @@ class MediaOut(ApiModel):
 class MediaPage(ApiModel):
     media: list[MediaOut]
     next_cursor: str | None = Field(None, description="Pass as ``cursor`` for older media")
+
+
+class EditMessageRequest(ApiModel):
+    content: dict[str, Any] = Field(description='The new text: {"type": "text", "text": "..."}')
+
+
+class ReactionRequest(ApiModel):
+    emoji: str = Field(
+        max_length=64,
+        description="One emoji, or a quick reaction's name: thumbsup, heart, joy, wow, sad, pray",
+    )
+
+
+class ForwardRequest(ApiModel):
+    chat_ids: list[str] = Field(min_length=1, max_length=16)
+
+
+class ForwardOut(ApiModel):
+    messages: list[MessageOut] = Field(description="The copies, one per chat, in the order asked")
+
+
+class StarredList(ApiModel):
+    messages: list[MessageOut]
+    next_cursor: str | None
+
+
+class SnippetSpanOut(ApiModel):
+    text: str
+    match: bool
+
+
+class SearchResultOut(ApiModel):
+    message_id: str
+    chat_id: str
+    sender_id: str
+    timestamp: datetime
+    type: str = Field(description="The content type, e.g. text")
+    snippet: list[SnippetSpanOut] = Field(
+        description="The text around the match as plain-text spans; render as text, never HTML"
+    )
+
+    @classmethod
+    def of(cls, hit: SearchHit) -> SearchResultOut:
+        message = hit.message
+        return cls(
+            message_id=message.id,
+            chat_id=message.chat_id,
+            sender_id=message.sender_id,
+            timestamp=message.created_at,
+            type=str(message.content.get("type", "")),
+            snippet=[SnippetSpanOut(text=s.text, match=s.match) for s in hit.snippet],
+        )
+
+
+class SearchResults(ApiModel):
+    results: list[SearchResultOut]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, page: SearchPage) -> SearchResults:
+        return cls(
+            results=[SearchResultOut.of(h) for h in page.hits],
+            next_cursor=page.next_cursor or None,
+        )

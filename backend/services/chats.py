@@ -94,12 +94,31 @@ class ChatService:
                     return chat, me, everyone
         raise NotFound("This chat doesn't exist or you are not in it.")
 
-    def readable_ranges(self, user_id: str) -> list[ReadableRange]:
-        """Every chat the user may read from, and which of its messages (search, exports)."""
+    def readable_ranges(self, user_id: str, chat_id: str = "") -> list[ReadableRange]:
+        """The one rule for which messages a user may read, as id ranges per chat (only
+        ``chat_id``'s if given). Search, the starred view and message actions filter by it.
+
+        A member who joined a group late reads from the line that added them on; one who left
+        or was removed keeps what they could see until the line that said so.
+        """
+        if chat_id:
+            try:
+                _, me = self.access_membership(user_id, chat_id)
+            except NotFound:
+                return []
+            rows = [me]
+        else:
+            rows = [me for _, me in self._chats.list_user_chats(user_id)]
         return [
-            ReadableRange(chat.id, me.visible_from, "" if me.is_active else me.visible_upto)
-            for chat, me in self._chats.list_user_chats(user_id)
+            ReadableRange(
+                m.chat_id, after=m.visible_from, upto="" if m.is_active else m.visible_upto
+            )
+            for m in rows
         ]
+
+    def can_read(self, user_id: str, chat_id: str, message_id: str) -> bool:
+        """Whether ``message_id`` of ``chat_id`` is inside the user's readable ranges."""
+        return any(r.contains(message_id) for r in self.readable_ranges(user_id, chat_id))
 
     def open_direct_chat(self, user_id: str, peer_id: str) -> Chat:
         """The 1:1 chat between the caller and ``peer_id``, created on first use.
@@ -164,7 +183,9 @@ class ChatService:
         lookup per group the caller left; the current name for everyone else)."""
         if me.is_active or not me.visible_upto:
             return chat.title
-        lines = self._messages.list_before(chat.id, "", 1, me.visible_upto, me.visible_upto)
+        lines = self._messages.list_before(
+            chat.id, "", 1, lowest=me.visible_upto, highest=me.visible_upto
+        )
         title = lines[0].content.get("title") if lines else None
         return title if isinstance(title, str) and title else chat.title
 

@@ -7,8 +7,8 @@ from typing import Any
 from backend.content import is_media_content, media_content, preview_of, validate_content
 from backend.errors import InvalidInput, RateLimited
 from backend.events import MessageCreated
-from backend.ids import new_message_id
-from backend.models import Message, MessagePage, Receipts
+from backend.ids import is_uuid, new_message_id
+from backend.models import Member, Message, MessagePage, Quote, Receipts
 from backend.ports import Bus, ChatStore, Clock, MessageStore, RateLimiter
 from backend.services.chats import ChatService
 from backend.services.media import MediaService
@@ -43,17 +43,25 @@ class MessagingService:
         self._clock = clock
 
     def send_message(
-        self, user_id: str, chat_id: str, content: Any, temp_id: str = "", client_ip: str = ""
+        self,
+        user_id: str,
+        chat_id: str,
+        content: Any,
+        temp_id: str = "",
+        client_ip: str = "",
+        reply_to: str = "",
     ) -> Message:
         """Store a message and tell every member's devices about it.
 
         The message is stored before anyone hears of it; its id is assigned here and sorts in
         the server's order. Sending again with the same ``temp_id`` returns the stored message
         (and re-announces it: delivery is at-least-once, receivers de-duplicate by id).
+        ``reply_to`` names a message of the same chat to quote (its sender and a preview).
 
         Raises:
             NotFound: the chat does not exist or the caller is not a member.
-            InvalidInput / TooLarge: empty, malformed or oversized content.
+            InvalidInput / TooLarge: empty, malformed or oversized content, or a ``reply_to``
+                that is not a live message of this chat the caller can read.
             RateLimited: too many sends from this user or IP in the last minute.
         """
         if not isinstance(temp_id, str) or len(temp_id) > MAX_TEMP_ID:
@@ -66,6 +74,7 @@ class MessagingService:
             clean = media_content(media, content.get("caption"))
         else:
             clean = validate_content(content, self._settings.max_message_bytes)
+        quote = self._quote(user_id, chat_id, reply_to) if reply_to else None
         try:
             self._check_send_rate(user_id, client_ip)
         except RateLimited:
@@ -74,19 +83,43 @@ class MessagingService:
             if stored is None:
                 raise
             return stored
-        message, _ = self._messages.add_message(
-            Message(
-                id="",
-                chat_id=chat_id,
-                sender_id=user_id,
-                content=clean,
-                created_at=self._clock(),
-                temp_id=temp_id,
-            ),
-            new_message_id,
+        draft = Message(
+            id="",
+            chat_id=chat_id,
+            sender_id=user_id,
+            content=clean,
+            created_at=self._clock(),
+            temp_id=temp_id,
+            quote=quote,
         )
+        message = self._store(user_id, member_ids, draft)
         if media is not None and self._media is not None:
             self._media.record_sent(media, message.id)
+        return message
+
+    def send_forwarded(
+        self, user_id: str, members: list[Member], source: Message, client_ip: str = ""
+    ) -> Message:
+        """Store a copy of ``source`` marked forwarded in the chat of ``members``.
+
+        Only for the message-actions service, which has checked that the caller may read the
+        source and is among ``members``. The content is copied as stored: media travels by
+        reference, nothing is uploaded again.
+        """
+        self._check_send_rate(user_id, client_ip)
+        draft = Message(
+            id="",
+            chat_id=members[0].chat_id,
+            sender_id=user_id,
+            content=source.content,
+            created_at=self._clock(),
+            forwarded=True,
+        )
+        return self._store(user_id, [m.user_id for m in members], draft)
+
+    def _store(self, user_id: str, member_ids: list[str], draft: Message) -> Message:
+        message, _ = self._messages.add_message(draft, new_message_id)
+        chat_id = message.chat_id
         self._chat_store.record_activity(
             chat_id, message.id, message.created_at, preview_of(message.content), user_id
         )
@@ -122,6 +155,21 @@ class MessagingService:
         self._bus.publish(recipients, MessageCreated(chat_id, message))
         return message
 
+    def _quote(self, user_id: str, chat_id: str, reply_to: object) -> Quote:
+        original = (
+            self._messages.get_message(reply_to)
+            if isinstance(reply_to, str) and is_uuid(reply_to)
+            else None
+        )
+        if (
+            original is None
+            or original.chat_id != chat_id
+            or original.deleted_at is not None
+            or not self._chats.can_read(user_id, chat_id, original.id)
+        ):
+            raise InvalidInput("You can only reply to a message of this chat.")
+        return Quote(original.id, original.sender_id, preview_of(original.content))
+
     def list_messages(
         self, user_id: str, chat_id: str, before: str = "", limit: int | None = None
     ) -> MessagePage:
@@ -129,7 +177,12 @@ class MessagingService:
         limit = self._clamp(limit)
         _, me, members = self._chats.access_history(user_id, chat_id)
         newest_first = self._messages.list_before(
-            chat_id, before, limit + 1, me.visible_from, "" if me.is_active else me.visible_upto
+            chat_id,
+            before,
+            limit + 1,
+            viewer_id=user_id,
+            lowest=me.visible_from,
+            highest="" if me.is_active else me.visible_upto,
         )
         has_more = len(newest_first) > limit
         page = list(reversed(newest_first[:limit]))
@@ -147,7 +200,12 @@ class MessagingService:
         limit = self._clamp(limit)
         _, me, members = self._chats.access_history(user_id, chat_id)
         found = self._messages.list_after(
-            chat_id, after, limit + 1, me.visible_from, "" if me.is_active else me.visible_upto
+            chat_id,
+            after,
+            limit + 1,
+            viewer_id=user_id,
+            lowest=me.visible_from,
+            highest="" if me.is_active else me.visible_upto,
         )
         has_more = len(found) > limit
         page = found[:limit]

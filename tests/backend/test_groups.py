@@ -432,10 +432,7 @@ def test_search_ranges_end_at_the_removal_line(
     say(services, alice, chat, "later")
 
     def ranges(who: Person) -> list[tuple[str, str, str]]:
-        return [
-            (r.chat_id, r.visible_from, r.visible_upto)
-            for r in services.chats.readable_ranges(who.id)
-        ]
+        return [(r.chat_id, r.after, r.upto) for r in services.chats.readable_ranges(who.id)]
 
     assert ranges(bob) == [(chat.id, "", "")]
     assert ranges(carol) == [(chat.id, "", removal)]

@@ -3,24 +3,38 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Session as DbSession
 from sqlmodel import col, select
 
-from backend.adapters.sql.tables import MessageRow
+from backend.adapters.sql.tables import HiddenMessageRow, MessageReactionRow, MessageRow
 from backend.content import dump_content, load_content
-from backend.models import Message
+from backend.models import Message, Quote, Reaction
 
 # Core statements on the table: the send path runs these on every message, and hydrating
 # SQLModel objects would cost more than the SQL.
 MESSAGES: sa.Table = MessageRow.__table__  # type: ignore[attr-defined]
 
 
-def _message(row: Any) -> Message:
+REACTIONS: sa.Table = MessageReactionRow.__table__  # type: ignore[attr-defined]
+HIDDEN: sa.Table = HiddenMessageRow.__table__  # type: ignore[attr-defined]
+
+
+class SearchWriter(Protocol):
+    """Keeps a search index in step with the messages, inside the store's own transaction."""
+
+    def index(self, conn: sa.Connection, rowid: int, message: Message) -> None: ...
+
+    def unindex(self, conn: sa.Connection, message_id: str) -> None: ...
+
+
+def message_from_row(row: Any, reactions: tuple[Reaction, ...] = ()) -> Message:
+    quote = json.loads(row.quote) if row.quote else None
     return Message(
         id=row.id,
         chat_id=row.chat_id,
@@ -28,6 +42,11 @@ def _message(row: Any) -> Message:
         content=load_content(row.content),
         created_at=row.created_at,
         temp_id=row.temp_id or "",
+        quote=Quote(**quote) if isinstance(quote, dict) else None,
+        forwarded=bool(row.forwarded),
+        edited_at=row.edited_at,
+        deleted_at=row.deleted_at,
+        reactions=reactions,
     )
 
 
@@ -40,9 +59,35 @@ def _within(query: sa.Select[Any], lowest: str, highest: str) -> sa.Select[Any]:
     return query
 
 
+def dump_quote(quote: Quote | None) -> str | None:
+    return json.dumps(dataclasses.asdict(quote), ensure_ascii=False) if quote else None
+
+
+# Built once: history reads run these on every page.
+_REACTIONS_OF = (
+    sa.select(REACTIONS.c.message_id, REACTIONS.c.user_id, REACTIONS.c.emoji)
+    .where(REACTIONS.c.message_id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(REACTIONS.c.reacted_at, REACTIONS.c.user_id)
+)
+_NOT_HIDDEN = ~sa.exists().where(
+    HIDDEN.c.user_id == sa.bindparam("viewer_id"), HIDDEN.c.message_id == MESSAGES.c.id
+)
+_BY_ID = sa.select(MESSAGES).where(MESSAGES.c.id == sa.bindparam("message_id"))
+
+
+def with_reactions(conn: sa.Connection, rows: Sequence[Any]) -> list[Message]:
+    """Messages from rows, each with its reactions (one more query for the whole page)."""
+    found: dict[str, list[Reaction]] = {}
+    if rows:
+        for r in conn.execute(_REACTIONS_OF, {"ids": [row.id for row in rows]}):
+            found.setdefault(r.message_id, []).append(Reaction(r.user_id, r.emoji))
+    return [message_from_row(row, tuple(found.get(row.id, ()))) for row in rows]
+
+
 class SqlMessageStore:
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, search: SearchWriter | None = None) -> None:
         self._engine = engine
+        self._search = search
         # SQLite has one writer at a time anyway; holding this lock from choosing the id to the
         # commit makes ids commit in the order they were made, so a reader who has seen message
         # N has seen everything below N (the receipts depend on it).
@@ -53,7 +98,7 @@ class SqlMessageStore:
             message = dataclasses.replace(draft, id=new_id())
             try:
                 with self._engine.begin() as conn:
-                    conn.execute(
+                    inserted = conn.execute(
                         sa.insert(MESSAGES).values(
                             id=message.id,
                             chat_id=message.chat_id,
@@ -61,8 +106,13 @@ class SqlMessageStore:
                             temp_id=message.temp_id or None,
                             content=dump_content(message.content),
                             created_at=message.created_at,
+                            reply_to=message.quote.message_id if message.quote else None,
+                            quote=dump_quote(message.quote),
+                            forwarded=message.forwarded,
                         )
                     )
+                    if self._search is not None:  # findable from the moment it is stored
+                        self._search.index(conn, inserted.lastrowid, message)
                 return message, True
             except sa.exc.IntegrityError:
                 pass
@@ -79,27 +129,52 @@ class SqlMessageStore:
         )
         with self._engine.connect() as conn:
             row = conn.execute(query).first()
-        return _message(row) if row else None
+            return with_reactions(conn, [row])[0] if row else None
+
+    def get_message(self, message_id: str) -> Message | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(_BY_ID, {"message_id": message_id}).first()
+            return with_reactions(conn, [row])[0] if row else None
 
     def list_before(
-        self, chat_id: str, before: str, limit: int, lowest: str = "", highest: str = ""
+        self,
+        chat_id: str,
+        before: str,
+        limit: int,
+        viewer_id: str = "",
+        lowest: str = "",
+        highest: str = "",
     ) -> list[Message]:
         query = sa.select(MESSAGES).where(MESSAGES.c.chat_id == chat_id)
         if before:
             query = query.where(MESSAGES.c.id < before)
         query = _within(query, lowest, highest)
+        if viewer_id:
+            query = query.where(_NOT_HIDDEN)
         with self._engine.connect() as conn:
-            rows = conn.execute(query.order_by(MESSAGES.c.id.desc()).limit(limit)).all()
-        return [_message(row) for row in rows]
+            rows = conn.execute(
+                query.order_by(MESSAGES.c.id.desc()).limit(limit), {"viewer_id": viewer_id}
+            ).all()
+            return with_reactions(conn, rows)
 
     def list_after(
-        self, chat_id: str, after: str, limit: int, lowest: str = "", highest: str = ""
+        self,
+        chat_id: str,
+        after: str,
+        limit: int,
+        viewer_id: str = "",
+        lowest: str = "",
+        highest: str = "",
     ) -> list[Message]:
         query = sa.select(MESSAGES).where(MESSAGES.c.chat_id == chat_id, MESSAGES.c.id > after)
         query = _within(query, lowest, highest)
+        if viewer_id:
+            query = query.where(_NOT_HIDDEN)
         with self._engine.connect() as conn:
-            rows = conn.execute(query.order_by(MESSAGES.c.id).limit(limit)).all()
-        return [_message(row) for row in rows]
+            rows = conn.execute(
+                query.order_by(MESSAGES.c.id).limit(limit), {"viewer_id": viewer_id}
+            ).all()
+            return with_reactions(conn, rows)
 
     def count_unread(
         self,

@@ -120,6 +120,47 @@ class MessageRow(SQLModel, table=True):
     temp_id: str | None = Field(default=None, max_length=64)
     content: str
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    # Message actions (issue #7). The quote is a JSON copy of what the reply shows of
+    # ``reply_to`` (sender, preview), refreshed when the original is edited or deleted.
+    reply_to: str | None = Field(default=None, max_length=36, index=True)
+    quote: str | None = None
+    forwarded: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    edited_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    deleted_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class MessageReactionRow(SQLModel, table=True):
+    """One reaction per user per message (the primary key says so)."""
+
+    __tablename__ = "message_reactions"
+
+    message_id: str = Field(foreign_key="messages.id", primary_key=True, max_length=36)
+    user_id: str = Field(foreign_key="users.id", primary_key=True, max_length=36)
+    chat_id: str = Field(max_length=36)
+    emoji: str = Field(max_length=32)
+    reacted_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class StarredMessageRow(SQLModel, table=True):
+    """A user's starred messages; listed newest message first, so keyed (user, message)."""
+
+    __tablename__ = "starred_messages"
+
+    user_id: str = Field(foreign_key="users.id", primary_key=True, max_length=36)
+    message_id: str = Field(foreign_key="messages.id", primary_key=True, max_length=36)
+    chat_id: str = Field(max_length=36)
+    starred_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class HiddenMessageRow(SQLModel, table=True):
+    """Messages a user deleted for themselves only."""
+
+    __tablename__ = "hidden_messages"
+
+    user_id: str = Field(foreign_key="users.id", primary_key=True, max_length=36)
+    message_id: str = Field(foreign_key="messages.id", primary_key=True, max_length=36)
+    chat_id: str = Field(max_length=36)
+    hidden_at: datetime = Field(sa_column=_utc_column(nullable=False))
 
 
 class MediaRow(SQLModel, table=True):
