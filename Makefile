@@ -15,7 +15,7 @@ install-dev:
 
 ## run: the app on http://localhost:$(PORT), data in $(CHAT_DATA_DIR) (production build)
 run: install
-	@$(ENV) reflex run --env prod --frontend-port $(PORT) --backend-port $(PORT)
+	@$(ENV) python scripts/serve.py --port $(PORT)
 
 ## dev: the app with hot reload (frontend on $(PORT), backend on 8000)
 dev: install
@@ -44,6 +44,7 @@ bench: install-dev
 	@$(ENV) python bench/ws_throughput.py
 	@$(ENV) python bench/media.py
 	@$(ENV) python bench/search.py --messages 200000
+	@$(ENV) python bench/server_memory.py
 
 migrate: install
 	@$(ENV) alembic upgrade head

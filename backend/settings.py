@@ -39,6 +39,12 @@ class Settings:
     # app's own origin; "*" allows any (for native clients behind a gateway that checks).
     allowed_origins: tuple[str, ...] = ()
     max_frame_bytes: int = 128 * 1024
+    # Largest REST request body (media uploads have their own, larger caps): a 64 KiB message
+    # JSON-escaped fits many times over.
+    max_request_bytes: int = 1024 * 1024
+    # A socket's frames other than sends (typing, read, sync, ping): a burst, then a pace.
+    socket_frames_per_minute: int = 1200
+    socket_frame_burst: int = 120
     # How long a quiet tab or socket goes without its session being checked again (expiry, or
     # revocation by another process); sign-out in this process acts at once through the bus.
     session_recheck_seconds: float = 60.0

@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -68,21 +69,13 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float) -> N
 
 @contextlib.contextmanager
 def running_app(data_dir: Path, log_path: Path, timeout: float = 300) -> Iterator[str]:
-    """Run ``reflex run --env prod`` with its data in ``data_dir``; yield its base URL."""
+    """Run the production build as ``make run`` does (scripts/serve.py), with its data in
+    ``data_dir``; yield its base URL."""
     port = free_port()
     env = {**os.environ, **TEST_ENV, "CHAT_DATA_DIR": str(data_dir)}
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [
-                "reflex",
-                "run",
-                "--env",
-                "prod",
-                "--frontend-port",
-                str(port),
-                "--backend-port",
-                str(port),
-            ],
+            [sys.executable, str(REPO / "scripts" / "serve.py"), "--port", str(port)],
             cwd=REPO,
             env=env,
             stdout=log,

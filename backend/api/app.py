@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from backend.api import errors, gateway, media_routes, message_routes, routes
+from backend.api.limits import BodySizeLimit
 from backend.container import Services
 from backend.errors import ChatError
 
@@ -37,6 +38,12 @@ def create_api(services: Callable[[], Services]) -> FastAPI:
         redoc_url=None,
     )
     api.state.services = services
+    # Bodies are capped before a route reads them; uploads stream to disk under their own caps.
+    api.add_middleware(
+        BodySizeLimit,
+        max_bytes=lambda: services().settings.max_request_bytes,
+        exempt=("/api/v1/media/upload",),
+    )
     api.include_router(routes.router)
     api.include_router(media_routes.router)
     api.include_router(media_routes.gallery_router)

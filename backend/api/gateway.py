@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 import uuid
 from collections import deque
@@ -27,8 +28,9 @@ from backend.api.frames import (
     message_frame,
     parse_frame,
 )
+from backend.api.limits import FramePace
 from backend.container import Services
-from backend.errors import ChatError
+from backend.errors import ChatError, RateLimited
 from backend.events import MessageCreated, SessionEnded
 from backend.models import User
 from backend.ports import Subscription, SubscriptionLagged
@@ -97,6 +99,9 @@ class _Socket:
         self.client_ip = websocket.client.host if websocket.client else ""
         self.own_acks: deque[str] = deque(maxlen=OWN_ECHOES)
         self.send_lock = asyncio.Lock()
+        settings = services.settings
+        # Sends have per-user and per-IP limits in the service; the rest is paced here.
+        self.pace = FramePace(settings.socket_frames_per_minute, settings.socket_frame_burst)
         self.connection_id = f"ws:{uuid.uuid4()}"  # this socket, for presence
 
     async def run(self) -> None:
@@ -202,6 +207,8 @@ class _Socket:
             self.services.presence.heartbeat(self.user.id, self.connection_id)
             try:
                 command = parse_frame(raw or "", max_bytes)
+                if not isinstance(command, SendCommand) and (wait := self.pace.allow()):
+                    raise RateLimited("Too many frames. Slow down.", retry_after=math.ceil(wait))
                 if not isinstance(command, PingCommand) and not self._session_still_good():
                     return SIGNED_OUT
                 await self._handle(command)

@@ -59,7 +59,10 @@ class _Subscription:
             except asyncio.QueueEmpty:
                 return None
         try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
+            # asyncio.timeout, not wait_for: wait_for wraps the get in a task of its own, and
+            # every idle WebSocket waits here (memory per idle connection).
+            async with asyncio.timeout(timeout):
+                return await self.queue.get()
         except TimeoutError:
             return None
 
