@@ -223,3 +223,42 @@ def test_a_chat_open_in_a_hidden_tab_is_delivered_not_read_until_shown(person):
 
     set_visibility(bob.page, "visible")
     expect(later).to_have_attribute("data-status", "read")
+
+
+def test_a_new_message_scrolls_into_view_only_for_a_reader_at_the_bottom(person, app_services):
+    alice, bob = person("Alice"), person("Bob")
+    chat_id = start_chat(alice, bob)
+    users = app_services.accounts.search_users("", alice.username)
+    alice_id = next(u.id for u in users if u.username == alice.username)
+    for i in range(60):
+        app_services.messaging.send_message(
+            alice_id, chat_id, {"type": "text", "text": f"older {i:03d}"}, f"older-{i}"
+        )
+    page = bob.page
+    page.reload()
+    page.get_by_test_id(f"chat-item-{chat_id}").click()
+    expect(page.locator(".message-text", has_text="older 059")).to_be_in_viewport()
+
+    # At the bottom: a new message comes into view by itself.
+    send(alice.page, "first new one")
+    expect(page.locator(".message-text", has_text="first new one")).to_be_in_viewport()
+
+    # Reading further up: what the reader is looking at stays where it is.
+    scroller = page.get_by_test_id("message-list")
+    scroller.evaluate("el => el.scrollBy(0, -600)")
+    page.wait_for_timeout(500)
+    first_in_view = scroller.evaluate(
+        """el => [...el.querySelectorAll('.message-text')]
+              .find(p => p.getBoundingClientRect().top >= el.getBoundingClientRect().top)
+              .textContent"""
+    )
+    anchor = page.locator(".message-text", has_text=first_in_view)
+    expect(anchor).to_be_in_viewport()
+    send(alice.page, "second new one")
+    second = page.locator(".message-text", has_text="second new one")
+    expect(second).to_be_attached()
+    page.wait_for_timeout(500)
+    # Not taken to the new message; still reading the same place (the view may shift by at
+    # most a row as the list measures the new one).
+    expect(second).not_to_be_in_viewport()
+    expect(anchor).to_be_in_viewport()
