@@ -42,6 +42,12 @@ class Settings:
     # How long a quiet tab or socket goes without its session being checked again (expiry, or
     # revocation by another process); sign-out in this process acts at once through the bus.
     session_recheck_seconds: float = 60.0
+    # Scale-out engines; each one left empty keeps its embedded twin (SQL messages, in-process
+    # bus and rate limits).
+    redis_url: str = ""
+    cassandra_hosts: tuple[str, ...] = ()  # "host" or "host:port"
+    cassandra_keyspace: str = "messenger"
+    cassandra_replication_factor: int = 1
 
     @property
     def resolved_database_url(self) -> str:
@@ -83,5 +89,13 @@ class Settings:
                 o.strip().rstrip("/")
                 for o in env.get("CHAT_ALLOWED_ORIGINS", "").split(",")
                 if o.strip()
+            ),
+            redis_url=env.get("REDIS_URL", ""),
+            cassandra_hosts=tuple(
+                h.strip() for h in env.get("CASSANDRA_HOSTS", "").split(",") if h.strip()
+            ),
+            cassandra_keyspace=env.get("CASSANDRA_KEYSPACE", defaults.cassandra_keyspace),
+            cassandra_replication_factor=int(
+                env.get("CASSANDRA_REPLICATION_FACTOR", defaults.cassandra_replication_factor)
             ),
         )

@@ -12,6 +12,7 @@ import pytest
 from backend.adapters.sql.engine import upgrade_schema
 from backend.container import Services, build_services
 from backend.settings import Settings
+from tests.engines import Engines
 
 # Hashing cost is not what these tests check; the cheapest argon2id keeps hundreds of sign-ups fast.
 FAST_HASH = {"password_time_cost": 1, "password_memory_kib": 64}
@@ -30,6 +31,23 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
+
+
+_ENGINES = Engines()
+
+
+@pytest.fixture(scope="session")
+def engines() -> Iterator[Engines]:
+    """Real Redis, PostgreSQL and Cassandra, started on first use and stopped at the end."""
+    yield _ENGINES
+    _ENGINES.stop_started()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _ENGINES.start_seconds:
+        took = ", ".join(f"{k} {v:.1f}s" for k, v in _ENGINES.start_seconds.items())
+        started = ", ".join(_ENGINES.started) or "none (reused running servers)"
+        terminalreporter.write_line(f"engine servers: started {started}; ready after {took}")
 
 
 @pytest.fixture(scope="session")

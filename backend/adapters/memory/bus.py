@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 
 from backend.events import Event
 from backend.ports import SubscriptionLagged
@@ -24,14 +24,22 @@ class _Subscription:
         self.lagged = False
 
     def deliver(self, event: Event) -> None:
+        self._on_loop(self._put, event)
+
+    def lag(self) -> None:
+        """Events for this subscriber were lost upstream (a bus connection broke): drop the
+        backlog and tell the consumer to resync."""
+        self._on_loop(self._drop_backlog)
+
+    def _on_loop(self, action: Callable[..., None], *args: object) -> None:
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
         if running is self.loop:
-            self._put(event)
+            action(*args)
         elif not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(self._put, event)
+            self.loop.call_soon_threadsafe(action, *args)
 
     def _put(self, event: Event) -> None:
         if self.lagged:
@@ -39,9 +47,12 @@ class _Subscription:
         try:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
-            self.lagged = True
-            while not self.queue.empty():
-                self.queue.get_nowait()
+            self._drop_backlog()
+
+    def _drop_backlog(self) -> None:
+        self.lagged = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
 
     async def __aiter__(self) -> AsyncIterator[Event]:
         while True:
