@@ -20,7 +20,8 @@ class _Subscription:
         self._bus = bus
         self.user_id = user_id
         self.loop = asyncio.get_running_loop()
-        self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=MAX_BACKLOG)
+        # None in the queue only wakes a waiting reader after ``lag`` (see there).
+        self.queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize=MAX_BACKLOG)
         self.lagged = False
 
     def deliver(self, event: Event) -> None:
@@ -29,7 +30,7 @@ class _Subscription:
     def lag(self) -> None:
         """Events for this subscriber were lost upstream (a bus connection broke): drop the
         backlog and tell the consumer to resync."""
-        self._on_loop(self._drop_backlog)
+        self._on_loop(self._drop_backlog_and_wake)
 
     def _on_loop(self, action: Callable[..., None], *args: object) -> None:
         try:
@@ -54,6 +55,10 @@ class _Subscription:
         while not self.queue.empty():
             self.queue.get_nowait()
 
+    def _drop_backlog_and_wake(self) -> None:
+        self._drop_backlog()
+        self.queue.put_nowait(None)  # a reader waiting on the empty queue must hear of it
+
     async def __aiter__(self) -> AsyncIterator[Event]:
         while True:
             event = await self.get(None)
@@ -61,18 +66,20 @@ class _Subscription:
                 yield event
 
     async def get(self, timeout: float | None) -> Event | None:
-        if self.lagged:
-            self.lagged = False
-            raise SubscriptionLagged(self.user_id)
-        if timeout is not None and timeout <= 0:
+        if not self.lagged:
             try:
-                return self.queue.get_nowait()
-            except asyncio.QueueEmpty:
+                if timeout is not None and timeout <= 0:
+                    event = self.queue.get_nowait()
+                else:
+                    event = await asyncio.wait_for(self.queue.get(), timeout)
+            except (TimeoutError, asyncio.QueueEmpty):
                 return None
-        try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
-        except TimeoutError:
-            return None
+            if event is not None:
+                return event
+        self.lagged = False
+        while not self.queue.empty():  # the wake-up marker
+            self.queue.get_nowait()
+        raise SubscriptionLagged(self.user_id)
 
     async def close(self) -> None:
         self._bus._remove(self)

@@ -56,7 +56,7 @@ class RedisSubscription:
         return self._local.user_id
 
     @property
-    def queue(self) -> asyncio.Queue[Event]:
+    def queue(self) -> asyncio.Queue[Event | None]:
         return self._local.queue
 
     def __aiter__(self) -> AsyncIterator[Event]:
@@ -161,6 +161,7 @@ class _Listener:
         self._thread.start()
         self._client: aioredis.Redis | None = None
         self._pubsub: Any = None
+        self._commands = asyncio.Lock()
         self._reader: concurrent.futures.Future[None] = asyncio.run_coroutine_threadsafe(
             self._run(), self._loop
         )
@@ -177,13 +178,11 @@ class _Listener:
 
     def stop(self) -> None:
         async def _stop() -> None:
-            self._reader.cancel()
-            if self._pubsub is not None:
-                with contextlib.suppress(Exception):
-                    await self._pubsub.aclose()
-            if self._client is not None:
-                with contextlib.suppress(Exception):
-                    await self._client.aclose()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._drop_connection()
 
         with contextlib.suppress(Exception):
             asyncio.run_coroutine_threadsafe(_stop(), self._loop).result(5)
@@ -193,10 +192,14 @@ class _Listener:
     # --- on the listener's loop --------------------------------------------------------
 
     async def _connect(self) -> None:
-        self._client = aioredis.Redis.from_url(self._url)
-        self._pubsub = self._client.pubsub()
-        self._confirmed.clear()
-        await self._pubsub.subscribe(self._own_channel, *self._channels)
+        # Under the lock: the pubsub object opens its connection on its first command, and two
+        # commands racing there would each open one.
+        async with self._commands:
+            client = aioredis.Redis.from_url(self._url)
+            pubsub = client.pubsub()
+            self._confirmed.clear()
+            await pubsub.subscribe(self._own_channel, *self._channels)
+            self._client, self._pubsub = client, pubsub
 
     async def _subscribe(self, channel: str) -> None:
         if channel in self._confirmed:
@@ -205,16 +208,19 @@ class _Listener:
         self._waiting.setdefault(channel, []).append(waiter)
         if channel not in self._channels:
             self._channels.add(channel)
-            if self._pubsub is not None:
-                await self._pubsub.subscribe(channel)
+            async with self._commands:
+                # (while disconnected, the next connection subscribes every channel)
+                if self._pubsub is not None:
+                    await self._pubsub.subscribe(channel)
         await waiter
 
     async def _unsubscribe(self, channel: str) -> None:
         self._channels.discard(channel)
         self._confirmed.discard(channel)
-        if self._pubsub is not None:
-            with contextlib.suppress(redis.RedisError, OSError):
-                await self._pubsub.unsubscribe(channel)
+        async with self._commands:
+            if self._pubsub is not None:
+                with contextlib.suppress(redis.RedisError, OSError):
+                    await self._pubsub.unsubscribe(channel)
 
     async def _run(self) -> None:
         reconnecting = False
