@@ -274,6 +274,7 @@ def start_cassandra(wait: bool = True) -> None:
         return
     home = STATE / "cassandra"
     pid_file = home / "cassandra.pid"
+    system_log = home / "system.log"
     if not _pid_alive(pid_file):
         jars = sorted(CASSANDRA_LIB.glob("*.jar"))
         if not jars:
@@ -286,6 +287,7 @@ def start_cassandra(wait: bool = True) -> None:
             )
         )  # fmt: skip
         (home / "logback.xml").write_text(_LOGBACK.format(home=home))
+        system_log.unlink(missing_ok=True)  # so a failure below is this start's, not an old one
         jamm = next(j for j in jars if j.name.startswith("jamm-"))
         heap = os.environ.get("CHAT_TEST_CASSANDRA_HEAP", "1G")
         command = [
@@ -316,11 +318,22 @@ def start_cassandra(wait: bool = True) -> None:
     if not wait:
         return
     timeout = float(os.environ.get("CHAT_TEST_CASSANDRA_START_TIMEOUT", "240"))
-    _wait("cassandra", _cassandra_ready, timeout, lambda: _pid_alive(pid_file) is not None)
+
+    def alive() -> bool:
+        # After a failed start the JVM logs why but may linger: don't wait out the timeout.
+        failed = system_log.exists() and "Exception encountered during startup" in (
+            system_log.read_text(errors="replace")
+        )
+        if failed:
+            stop_cassandra()
+        return not failed and _pid_alive(pid_file) is not None
+
+    _wait("cassandra", _cassandra_ready, timeout, alive)
 
 
 def stop_cassandra() -> None:
-    _stop_pid(STATE / "cassandra" / "cassandra.pid", timeout=60)
+    # A test node: if its orderly shutdown dawdles, the commit log makes a kill safe enough.
+    _stop_pid(STATE / "cassandra" / "cassandra.pid", timeout=15)
 
 
 # --- all together --------------------------------------------------------------------------

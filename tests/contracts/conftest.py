@@ -121,9 +121,7 @@ def cassandra_session(engines: Engines) -> Iterator[object]:
     from backend.adapters.cassandra.schema import connect
 
     with cassandra_keyspace(engines.cassandra_hosts) as keyspace:
-        session = connect(engines.cassandra_hosts, keyspace)
-        yield session
-        session.cluster.shutdown()
+        yield connect(engines.cassandra_hosts, keyspace)
 
 
 @pytest.fixture(params=MESSAGE_ENGINES)

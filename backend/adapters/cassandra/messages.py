@@ -18,8 +18,7 @@ fails and is logged.
 temp id is not part of the message's primary key (the id is made by the server), so
 ``INSERT ... IF NOT EXISTS`` on ``messages`` could never see the duplicate. The lookup is made
 under the chat's lease, which already serialises every send to the chat, so a plain read is
-race-free and costs no extra Paxos round; the message, its bucket and its dedup row are written
-in one logged batch (all or nothing).
+race-free and costs no extra Paxos round (see ``_write`` for the order of the writes).
 """
 
 from __future__ import annotations
@@ -212,11 +211,19 @@ class CassandraMessageStore:
         raise RuntimeError("this process's clock is far behind the chat's newest message")
 
     def _write(self, chat: uuid.UUID, sender: uuid.UUID, message: Message) -> None:
+        """The bucket and dedup rows first, then the message itself: after a crash in
+        between, a dedup row may point at no message, which ``add_message`` treats as never
+        sent (the resend stores it and repoints the row). The message is not in their batch:
+        a 64 KiB text would pass Cassandra's batch size limit."""
         bucket = bucket_of(message.id)
         batch = BatchStatement(
             batch_type=BatchType.LOGGED, consistency_level=ConsistencyLevel.LOCAL_QUORUM
         )
-        batch.add(
+        batch.add(self._insert_bucket, (chat, bucket))
+        if message.temp_id:
+            batch.add(self._insert_sent, (chat, sender, message.temp_id, message.id))
+        self._session.execute(batch)
+        self._session.execute(
             self._insert,
             (
                 chat,
@@ -229,10 +236,6 @@ class CassandraMessageStore:
                 _micros(message.created_at),
             ),
         )
-        batch.add(self._insert_bucket, (chat, bucket))
-        if message.temp_id:
-            batch.add(self._insert_sent, (chat, sender, message.temp_id, message.id))
-        self._session.execute(batch)
 
     # --- reading ---------------------------------------------------------------------------
 

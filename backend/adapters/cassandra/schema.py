@@ -8,6 +8,7 @@ start interrupted half-way) converge on the same schema.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,8 +33,25 @@ def split_hosts(hosts: Iterable[str]) -> tuple[list[str], int]:
     return points, ports.pop()
 
 
+_sessions: dict[tuple[tuple[str, ...], str], Session] = {}
+_sessions_lock = threading.Lock()
+
+
 def connect(hosts: Iterable[str], keyspace: str, replication_factor: int = 1) -> Session:
-    """A session on ``keyspace``, created and brought up to date if needed."""
+    """The process's session on ``keyspace`` (created and brought up to date on first use).
+
+    One per process and keyspace: a driver session is a pool of connections and threads,
+    meant to be shared.
+    """
+    key = (tuple(hosts), keyspace)
+    with _sessions_lock:
+        session = _sessions.get(key)
+        if session is None or session.is_shutdown:
+            session = _sessions[key] = _connect(key[0], keyspace, replication_factor)
+        return session
+
+
+def _connect(hosts: Iterable[str], keyspace: str, replication_factor: int) -> Session:
     if not _KEYSPACE_NAME.match(keyspace):
         raise ValueError(f"not a valid keyspace name: {keyspace!r}")
     points, port = split_hosts(hosts)
