@@ -2,7 +2,8 @@
 
 ``scripts/servers.py`` starts them on loopback (reusing ones already running, e.g. from
 ``scripts/servers.sh start``); the session stops the ones it started, unless
-``CHAT_KEEP_SERVERS=1`` keeps them for the next run.
+``CHAT_KEEP_SERVERS=1`` keeps them for the next run - which then counts them as its own and
+stops them (``make test`` runs two sessions this way).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import sqlalchemy as sa
 
 from backend.adapters.sql.engine import create_sql_engine, upgrade_schema
 from scripts import servers
+
+HANDED_OVER = servers.STATE / "started-by-tests"
 
 
 class Engines:
@@ -34,13 +37,19 @@ class Engines:
             began = time.monotonic()
             self.start_seconds = servers.start(servers.ALL)
             self.start_seconds["all"] = time.monotonic() - began
-            self.started = [name for name in servers.ALL if name not in before]
+            handed = HANDED_OVER.read_text().split() if HANDED_OVER.exists() else []
+            self.started = [n for n in servers.ALL if n not in before or n in handed]
             self._up = True
         return servers.urls()
 
     def stop_started(self) -> None:
-        if self.started and os.environ.get("CHAT_KEEP_SERVERS") != "1":
-            servers.stop(tuple(self.started))
+        if not self.started:
+            return
+        if os.environ.get("CHAT_KEEP_SERVERS") == "1":
+            HANDED_OVER.write_text(" ".join(self.started))
+            return
+        servers.stop(tuple(self.started))
+        HANDED_OVER.unlink(missing_ok=True)
 
     @property
     def redis_url(self) -> str:
