@@ -14,6 +14,7 @@ from backend.adapters.sql.engine import create_sql_engine, upgrade_schema
 from backend.container import Services, build_services
 from backend.settings import Settings
 from tests.engines import (
+    ENGINES,
     Engines,
     cassandra_keyspace,
     drop_postgres_database,
@@ -40,20 +41,17 @@ class FakeClock:
         self.now += timedelta(**delta)
 
 
-_ENGINES = Engines()
-
-
 @pytest.fixture(scope="session")
 def engines() -> Iterator[Engines]:
     """Real Redis, PostgreSQL and Cassandra, started on first use and stopped at the end."""
-    yield _ENGINES
-    _ENGINES.stop_started()
+    yield ENGINES
+    ENGINES.stop_started()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _ENGINES.start_seconds:
-        took = ", ".join(f"{k} {v:.1f}s" for k, v in _ENGINES.start_seconds.items())
-        started = ", ".join(_ENGINES.started) or "none (reused running servers)"
+    if ENGINES.start_seconds:
+        took = ", ".join(f"{k} {v:.1f}s" for k, v in ENGINES.start_seconds.items())
+        started = ", ".join(ENGINES.started_here) or "none (reused running servers)"
         terminalreporter.write_line(f"engine servers: started {started}; ready after {took}")
 
 

@@ -26,7 +26,8 @@ class Engines:
     """The servers of one test session; each is started on first use."""
 
     def __init__(self) -> None:
-        self.started: list[str] = []
+        self.started: list[str] = []  # what this session stops at its end
+        self.started_here: list[str] = []  # what it had to start (for the report)
         self.start_seconds: dict[str, float] = {}
         self._up = False
 
@@ -39,10 +40,12 @@ class Engines:
             self.start_seconds["all"] = time.monotonic() - began
             handed = HANDED_OVER.read_text().split() if HANDED_OVER.exists() else []
             self.started = [n for n in servers.ALL if n not in before or n in handed]
+            self.started_here = [n for n in servers.ALL if n not in before]
             self._up = True
         return servers.urls()
 
     def stop_started(self) -> None:
+        """Idempotent: both the service tests' and the browser tests' sessions call it."""
         if not self.started:
             return
         if os.environ.get("CHAT_KEEP_SERVERS") == "1":
@@ -50,6 +53,7 @@ class Engines:
             return
         servers.stop(tuple(self.started))
         HANDED_OVER.unlink(missing_ok=True)
+        self.started, self._up = [], False
 
     @property
     def redis_url(self) -> str:
@@ -62,6 +66,10 @@ class Engines:
     @property
     def cassandra_hosts(self) -> tuple[str, ...]:
         return tuple(self.ensure_up()["CASSANDRA_HOSTS"].split(","))
+
+
+# One per test process: tests/ and e2e/ share the servers it started.
+ENGINES = Engines()
 
 
 def _admin_url(postgres_url: str, database: str) -> str:

@@ -48,6 +48,7 @@ LEASE_WAIT_SECONDS = 15.0
 UNREAD_SCAN_LIMIT = 10_000
 _STRIPES = 64
 _HEADS_KEPT = 100_000
+_DAYS_AT_ONCE = 4
 _COLUMNS = "chat_id, bucket, message_id, sender_id, temp_id, content_type, content, created_us"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -116,13 +117,18 @@ class CassandraMessageStore:
         self._get = prepare(
             f"SELECT {columns} FROM messages WHERE chat_id = ? AND bucket = ? AND message_id = ?"
         )
-        self._newest_buckets = prepare("SELECT bucket FROM chat_buckets WHERE chat_id = ?")
-        self._buckets_upto = prepare(
-            "SELECT bucket FROM chat_buckets WHERE chat_id = ? AND bucket <= ?"
-        )
-        self._buckets_from = prepare(
-            "SELECT bucket FROM chat_buckets WHERE chat_id = ? AND bucket >= ? ORDER BY bucket ASC"
-        )
+        # Day lists are read a few at a time: a page of 50 usually needs one day, and a chat
+        # may have thousands.
+        buckets = "SELECT bucket FROM chat_buckets WHERE chat_id = ?"
+        self._buckets_older = {
+            "": prepare(f"{buckets} LIMIT ?"),
+            "<=": prepare(f"{buckets} AND bucket <= ? LIMIT ?"),
+            "<": prepare(f"{buckets} AND bucket < ? LIMIT ?"),
+        }
+        self._buckets_newer = {
+            ">=": prepare(f"{buckets} AND bucket >= ? ORDER BY bucket ASC LIMIT ?"),
+            ">": prepare(f"{buckets} AND bucket > ? ORDER BY bucket ASC LIMIT ?"),
+        }
         self._page_before = prepare(
             f"SELECT {columns} FROM messages WHERE chat_id = ? AND bucket = ? "
             "AND message_id < ? LIMIT ?"
@@ -250,12 +256,8 @@ class CassandraMessageStore:
 
     def list_before(self, chat_id: str, before: str, limit: int) -> list[Message]:
         chat = uuid.UUID(chat_id)
-        if before:
-            buckets = self._session.execute(self._buckets_upto, (chat, bucket_of(before)))
-        else:
-            buckets = self._session.execute(self._newest_buckets, (chat,))
         found: list[Message] = []
-        for bucket in _bucket_names(buckets):
+        for bucket in self._days_older(chat, bucket_of(before) if before else ""):
             want = limit - len(found)
             if want <= 0:
                 break
@@ -269,9 +271,8 @@ class CassandraMessageStore:
 
     def list_after(self, chat_id: str, after: str, limit: int) -> list[Message]:
         chat = uuid.UUID(chat_id)
-        start = bucket_of(after) if after else ""
         found: list[Message] = []
-        for bucket in _bucket_names(self._session.execute(self._buckets_from, (chat, start))):
+        for bucket in self._days_newer(chat, bucket_of(after) if after else ""):
             want = limit - len(found)
             if want <= 0:
                 break
@@ -288,15 +289,17 @@ class CassandraMessageStore:
         me = uuid.UUID(user_id)
         futures = {
             chat_id: self._session.execute_async(
-                self._buckets_from, (uuid.UUID(chat_id), bucket_of(after) if after else "")
+                self._buckets_newer[">="],
+                (uuid.UUID(chat_id), bucket_of(after) if after else "", _DAYS_AT_ONCE),
             )
             for chat_id, after in after_by_chat.items()
         }
         counts = dict.fromkeys(after_by_chat, 0)
         for chat_id, future in futures.items():
             chat, after = uuid.UUID(chat_id), after_by_chat[chat_id]
+            first = [row.bucket for row in future.result()]
             scanned = 0
-            for bucket in _bucket_names(future.result()):
+            for bucket in self._days_newer(chat, "", first):
                 rows = self._session.execute(
                     self._senders_after, (chat, bucket, after, UNREAD_SCAN_LIMIT - scanned)
                 )
@@ -307,7 +310,39 @@ class CassandraMessageStore:
                     break
         return counts
 
+    def _days_older(self, chat: uuid.UUID, upto: str) -> Iterator[str]:
+        """The chat's day buckets from ``upto`` ("" = the newest) back, fetched as needed."""
+        statement, args = (
+            (self._buckets_older["<="], (chat, upto))
+            if upto
+            else (self._buckets_older[""], (chat,))
+        )
+        while True:
+            days = [row.bucket for row in self._session.execute(statement, (*args, _DAYS_AT_ONCE))]
+            yield from days
+            if len(days) < _DAYS_AT_ONCE:
+                return
+            statement, args = self._buckets_older["<"], (chat, days[-1])
 
-def _bucket_names(rows: Any) -> Iterator[str]:
-    for row in rows:  # the driver fetches further pages of buckets only if paging gets there
-        yield row.bucket
+    def _days_newer(
+        self, chat: uuid.UUID, since: str, first: list[str] | None = None
+    ) -> Iterator[str]:
+        """The chat's day buckets from ``since`` ("" = the oldest) on, fetched as needed."""
+        days = first
+        if days is None:
+            days = [
+                row.bucket
+                for row in self._session.execute(
+                    self._buckets_newer[">="], (chat, since, _DAYS_AT_ONCE)
+                )
+            ]
+        while True:
+            yield from days
+            if len(days) < _DAYS_AT_ONCE:
+                return
+            days = [
+                row.bucket
+                for row in self._session.execute(
+                    self._buckets_newer[">"], (chat, days[-1], _DAYS_AT_ONCE)
+                )
+            ]
