@@ -190,10 +190,14 @@ def load_cassandra(
 
 
 def run(name: str, loader: Callable[[], tuple[MessageStore, str, str, list[str], float]],
-        samples: int, sends: int) -> None:  # fmt: skip
+        samples: int, sends: int, settle: float = 0) -> None:  # fmt: skip
     print(f"\n== {name}")
     store, chat_id, sender, ids, bulk_rate = loader()
     print(f"bulk ingest:      {len(ids):,} messages at {bulk_rate:,.0f} messages/s")
+    if settle:
+        # A store just loaded in bulk is still flushing and compacting what it took in; a
+        # long-lived chat's history is not. Give it time before timing reads.
+        time.sleep(settle)
     rng = random.Random(7)
     time_pages(store, chat_id, [""] * 5 + [ids[-1000]] * 5)  # warm connections and caches
     newest = time_pages(store, chat_id, [""] * samples)
@@ -214,6 +218,9 @@ def main() -> None:
     parser.add_argument("--stores", default="sqlite,cassandra")
     parser.add_argument("--samples", type=int, default=300, help="pages timed per kind")
     parser.add_argument("--sends", type=int, default=500, help="add_message calls timed")
+    parser.add_argument(
+        "--settle", type=float, default=30, help="seconds Cassandra gets after the load"
+    )
     args = parser.parse_args()
     stores = [s.strip() for s in args.stores.split(",") if s.strip()]
     end = datetime.now(UTC) - timedelta(days=1)  # live sends come after the history
@@ -231,6 +238,7 @@ def main() -> None:
                 lambda: load_cassandra(args.messages, end, keyspace),
                 args.samples,
                 args.sends,
+                args.settle,
             )
         finally:
             from backend.adapters.cassandra.schema import connect
