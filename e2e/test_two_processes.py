@@ -7,14 +7,7 @@ Bob keeps his socket on B: nothing sent is lost, nothing is duplicated.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -31,7 +24,7 @@ from e2e.api_helpers import (
     text,
     wait_for,
 )
-from e2e.server import REPO, TEST_ENV, free_port
+from e2e.server import Backend
 from tests.engines import (
     ENGINES,
     cassandra_keyspace,
@@ -56,54 +49,6 @@ def scale_env() -> Iterator[dict[str, str]]:
     finally:
         drop_postgres_database(urls["DATABASE_URL"], database)
         ENGINES.stop_started()
-
-
-class Backend:
-    """One Reflex backend process (``--backend-only``: the API needs no frontend build)."""
-
-    def __init__(self, name: str, env: dict[str, str], data_dir: Path, log: Path) -> None:
-        self.name, self.env, self.data_dir, self.log = name, env, data_dir, log
-        self.port = free_port()
-        self.url = f"http://localhost:{self.port}"
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout: float = 180) -> None:
-        env = {**os.environ, **TEST_ENV, **self.env, "CHAT_DATA_DIR": str(self.data_dir)}
-        with open(self.log, "ab") as log:
-            self._process = subprocess.Popen(
-                ["reflex", "run", "--env", "prod", "--backend-only",
-                 "--backend-port", str(self.port)],
-                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"backend {self.name} exited: {self.log.read_text()[-3000:]}")
-            with (
-                contextlib.suppress(OSError),
-                urllib.request.urlopen(f"{self.url}/ping", timeout=2) as response,
-            ):
-                if response.status == 200:
-                    return
-            time.sleep(0.5)
-        raise TimeoutError(f"backend {self.name} did not start: {self.log.read_text()[-3000:]}")
-
-    def kill(self) -> None:
-        """As a crash would: no orderly shutdown."""
-        if self._process is not None and self._process.poll() is None:
-            os.killpg(self._process.pid, signal.SIGKILL)
-            self._process.wait(10)
-        self._process = None
-
-    def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            os.killpg(self._process.pid, signal.SIGTERM)
-            try:
-                self._process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self._process.pid, signal.SIGKILL)
-        self._process = None
 
 
 @pytest.fixture(scope="module")

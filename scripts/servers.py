@@ -3,8 +3,10 @@ scale-out adapters.
 
     python scripts/servers.py start|stop|status|env [redis|postgres|cassandra ...]
 
-Each server runs from this repository's ``.servers/<name>`` directory (git-ignored) on a
-non-default port, so it never meets a system-wide instance. ``start`` reuses a server that
+Each server keeps its data in ``/tmp/messenger-servers-<hash of this checkout's path>/<name>``
+(PostgreSQL runs as ``nobody`` when we are root, and the checkout may sit under a directory
+``nobody`` cannot enter, such as /root) and listens on a non-default loopback port, so it never
+meets a system-wide instance. ``start`` reuses a server that
 already answers and waits for a new one to be ready; ``stop`` ends only the process whose pid
 it recorded. Installing the programs is ``scripts/servers.sh install`` (called by
 ``scripts/bootstrap.sh --dev``). Standard library only: the pytest fixtures import this module.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
 import os
 import pwd
 import shutil
@@ -21,12 +24,16 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-STATE = Path(os.environ.get("CHAT_SERVERS_DIR", REPO / ".servers"))
+_DEFAULT_STATE = Path(tempfile.gettempdir()) / (
+    "messenger-servers-" + hashlib.sha256(str(REPO).encode()).hexdigest()[:8]
+)
+STATE = Path(os.environ.get("CHAT_SERVERS_DIR", _DEFAULT_STATE))
 HOST = "127.0.0.1"
 REDIS_PORT = int(os.environ.get("CHAT_TEST_REDIS_PORT", "56379"))
 POSTGRES_PORT = int(os.environ.get("CHAT_TEST_POSTGRES_PORT", "55432"))
@@ -146,6 +153,7 @@ def start_postgres() -> None:
     home = STATE / "postgres"
     data = home / "data"
     home.mkdir(parents=True, exist_ok=True)
+    STATE.chmod(0o755)  # (mkdtemp-like umasks would keep nobody out)
     if os.geteuid() == 0:
         pw = pwd.getpwnam(POSTGRES_OS_USER)
         os.chown(home, pw.pw_uid, pw.pw_gid)
@@ -159,7 +167,7 @@ def start_postgres() -> None:
                     "--locale=C.UTF-8", "--auth=trust", "--no-sync",
                 ]
             ),
-            check=True, stdout=subprocess.DEVNULL,
+            check=True, stdout=subprocess.DEVNULL, cwd=home,
         )  # fmt: skip
     # fsync off: nothing here must survive a power cut, and the 2-core machine is shared.
     options = (
@@ -171,7 +179,7 @@ def start_postgres() -> None:
             [_pg_bin("pg_ctl"), "-D", str(data), "-l", str(home / "postgres.log"),
              "-o", options, "-w", "-t", "60", "start"]
         ),
-        check=True, stdout=subprocess.DEVNULL,
+        check=True, stdout=subprocess.DEVNULL, cwd=home,
     )  # fmt: skip
     _wait("postgres", _pg_ready, 60, lambda: (data / "postmaster.pid").exists())
 
@@ -181,7 +189,7 @@ def stop_postgres() -> None:
     if (data / "postmaster.pid").exists():
         subprocess.run(
             _as_postgres_user([_pg_bin("pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
-            check=False, stdout=subprocess.DEVNULL,
+            check=False, stdout=subprocess.DEVNULL, cwd=data.parent,
         )  # fmt: skip
 
 

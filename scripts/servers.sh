@@ -3,7 +3,7 @@
 #   scripts/servers.sh install                 Debian's redis-server and postgresql (apt), and
 #                                              Apache Cassandra's jars from Maven Central
 #   scripts/servers.sh start|stop|status|env [redis|postgres|cassandra ...]
-# Servers listen on loopback on non-default ports with their data in .servers/ (git-ignored);
+# Servers listen on loopback on non-default ports with their data in /tmp/messenger-servers-*;
 # `start` reuses running ones. `make test` needs nothing of this by hand: bootstrap.sh --dev
 # installs, and the pytest session starts what the tests use (tests/engines.py).
 set -euo pipefail
