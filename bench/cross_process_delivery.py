@@ -46,14 +46,15 @@ def ws(base: str, token: str) -> ClientConnection:
 
 
 def settle(alice_ws: ClientConnection, temp_id: str) -> None:
-    """Read Alice's frames up to the ack of ``temp_id`` and its delivery, so nothing queues."""
-    message_id = ""
-    while True:
+    """Read Alice's frames up to the ack of ``temp_id`` and its delivery (in either order: the
+    receipt can overtake the ack), so nothing queues up between samples."""
+    message_id, delivered = "", ""
+    while not (message_id and delivered >= message_id):
         frame = json.loads(alice_ws.recv(timeout=10))
         if frame.get("type") == "message_ack" and frame.get("tempId") == temp_id:
             message_id = frame["messageId"]
-        elif frame.get("type") == "delivered" and message_id and frame["messageId"] >= message_id:
-            return
+        elif frame.get("type") == "delivered":
+            delivered = max(delivered, frame["messageId"] or "")
 
 
 def measure(alice_base: str, bob_base: str, messages: int) -> list[float]:

@@ -63,6 +63,21 @@ def _port_open(port: int) -> bool:
         return s.connect_ex((HOST, port)) == 0
 
 
+def _wait_port_free(port: int, timeout: float = 90) -> None:
+    """Wait until ``port`` can be bound: connections that the last node on it closed linger
+    in TIME_WAIT for up to a minute, and Cassandra binds without SO_REUSEADDR."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with socket.socket() as s:
+            try:
+                s.bind((HOST, port))
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+        time.sleep(1)
+
+
 def _pid_alive(pid_file: Path) -> int | None:
     try:
         pid = int(pid_file.read_text().split()[0])
@@ -297,6 +312,8 @@ def start_cassandra(wait: bool = True) -> None:
         (home / "logback.xml").write_text(_LOGBACK.format(home=home))
         system_log.unlink(missing_ok=True)  # so a failure below is this start's, not an old one
         jamm = next(j for j in jars if j.name.startswith("jamm-"))
+        _wait_port_free(CASSANDRA_PORT)
+        _wait_port_free(CASSANDRA_STORAGE_PORT)
         heap = os.environ.get("CHAT_TEST_CASSANDRA_HEAP", "1G")
         command = [
             _which("java"),

@@ -14,7 +14,7 @@ import pytest
 
 from backend.adapters.sql.accounts import SqlUserStore
 from backend.adapters.sql.chats import SqlChatStore
-from backend.models import Chat, Role, User
+from backend.models import Chat, Member, Receipts, Role, User
 from tests.contracts.conftest import NOW, make_direct_chat, make_user
 
 # Ids in time order, as the message store makes them (only their order matters here).
@@ -152,3 +152,37 @@ def test_receipts_of_a_non_member_move_nothing(
 ) -> None:
     _, _, carol = people
     assert chat_store.advance_receipts(chat.id, carol.id, M1, M1) is None
+
+
+def test_receipts_moving_at_once_announce_the_aggregate_both_reached(
+    chat_store: SqlChatStore, chat: Chat, people: tuple[User, User, User]
+) -> None:
+    """Alice's own send and Bob's delivery move at the same moment: whichever commits second
+    must see the first, so some answer shows both at the new message (else the sender's ticks
+    would stay at one)."""
+    alice, bob, _ = people
+    for n in range(1, 30):
+        message = f"0190{n:04d}-0000-7000-8000-000000000000"
+        results: list[tuple[Member, list[Member]] | None] = []
+        start = threading.Barrier(2)
+
+        def move(
+            user: str,
+            read: str,
+            message: str = message,
+            start: threading.Barrier = start,
+            results: list[tuple[Member, list[Member]] | None] = results,
+        ) -> None:
+            start.wait()
+            results.append(chat_store.advance_receipts(chat.id, user, message, read))
+
+        threads = [
+            threading.Thread(target=move, args=(alice.id, message)),
+            threading.Thread(target=move, args=(bob.id, "")),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        aggregates = [Receipts.of(r[1]).delivered_upto for r in results if r is not None]
+        assert message in aggregates, f"round {n}: nobody saw both moves"
