@@ -53,6 +53,7 @@ bench: install-dev
 	@$(ENV) python bench/send_path.py
 	@$(ENV) python bench/ws_throughput.py
 	@$(ENV) python bench/history_paging.py
+	@$(ENV) python bench/cross_process_delivery.py
 
 migrate: install
 	@$(ENV) alembic upgrade head

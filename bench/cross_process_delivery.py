@@ -45,23 +45,36 @@ def ws(base: str, token: str) -> ClientConnection:
     return connect(f"ws://{base.split('://', 1)[1]}/ws?token={token}", open_timeout=10)
 
 
-def settle(alice_ws: ClientConnection, temp_id: str) -> None:
+RECEIPT_WAIT = 5.0
+
+
+def settle(alice_ws: ClientConnection, temp_id: str) -> bool:
     """Read Alice's frames up to the ack of ``temp_id`` and its delivery (in either order: the
-    receipt can overtake the ack), so nothing queues up between samples."""
+    receipt can overtake the ack), so nothing queues up between samples. Whether the delivery
+    receipt came within RECEIPT_WAIT (a missing one is counted and reported, not hidden)."""
     message_id, delivered = "", ""
+    deadline = time.monotonic() + RECEIPT_WAIT
     while not (message_id and delivered >= message_id):
-        frame = json.loads(alice_ws.recv(timeout=10))
+        left = deadline - time.monotonic()
+        try:
+            frame = json.loads(alice_ws.recv(timeout=max(left, 0.01)))
+        except TimeoutError:
+            if message_id:
+                return False
+            raise
         if frame.get("type") == "message_ack" and frame.get("tempId") == temp_id:
             message_id = frame["messageId"]
         elif frame.get("type") == "delivered":
             delivered = max(delivered, frame["messageId"] or "")
+    return True
 
 
-def measure(alice_base: str, bob_base: str, messages: int) -> list[float]:
+def measure(alice_base: str, bob_base: str, messages: int) -> tuple[list[float], int]:
+    """Send-to-receive times, and how many delivery receipts never reached the sender."""
     with httpx.Client(base_url=alice_base, timeout=30) as client:
         alice, bob = register(client, "alice", "Alice"), register(client, "bob", "Bob")
         chat_id = open_chat(client, alice, bob)
-    samples = []
+    samples, missing = [], 0
     with ws(alice_base, alice.token) as alice_ws, ws(bob_base, bob.token) as bob_ws:
         for i in range(messages + 10):  # the first ten warm connections and caches
             body = f"m{i}-{uuid.uuid4().hex[:6]}"
@@ -78,17 +91,20 @@ def measure(alice_base: str, bob_base: str, messages: int) -> list[float]:
                 if got.get("type") == "message" and got["content"].get("text") == body:
                     break
             elapsed = (time.perf_counter() - started) * 1000
-            settle(alice_ws, f"t{i}")
+            missing += not settle(alice_ws, f"t{i}")
             if i >= 10:
                 samples.append(elapsed)
-    return samples
+    return samples, missing
 
 
-def report(name: str, samples: list[float]) -> float:
+def report(name: str, measured: tuple[list[float], int]) -> float:
+    samples, missing = measured
     ordered = sorted(samples)
     p50 = statistics.median(ordered)
     p95 = ordered[int(len(ordered) * 0.95) - 1]
     print(f"{name:32s} p50 {p50:6.2f} ms   p95 {p95:6.2f} ms   ({len(samples)} messages)")
+    if missing:
+        print(f"{'':32s} {missing} delivery receipt(s) did not reach the sender in {RECEIPT_WAIT}s")
     return p50
 
 
