@@ -122,9 +122,11 @@ class RedisBus:
             if subs:
                 return
             del self._open[sub.user_id]
-            listener = self._listener
-        if listener is not None:
-            listener.forget(sub.user_id)
+            # Scheduled under the lock: a subscribe for the same user right after this must
+            # reach the listener after the unsubscribe, or it would find the channel confirmed
+            # and then lose it.
+            if self._listener is not None:
+                self._listener.forget(sub.user_id)
 
     def _lag_all(self) -> None:
         with self._lock:
