@@ -128,7 +128,7 @@ async def run(base: str, members: int, browsers: int, messages: int) -> dict[str
         progress(f"{ready} socket members connected")
         await asyncio.sleep(1)
 
-        last, every = [], []
+        last, every, last_browser, last_socket = [], [], [], []
         async with websockets.connect(f"{ws_base}/ws?token={people[0][0]}") as sender:
             for i in range(messages):
                 text = f"fan-out {i} {uuid.uuid4().hex[:8]}"
@@ -158,6 +158,9 @@ async def run(base: str, members: int, browsers: int, messages: int) -> dict[str
                         f"message {i}: only {len(got)} of {members - 1} members got it"
                     )
                 latencies = [at - t0 for at in got.values()]
+                browser_names = {name for name, _ in pages}
+                last_browser.append(max(got[n] - t0 for n in browser_names))
+                last_socket.append(max(at - t0 for n, at in got.items() if n not in browser_names))
                 progress(f"message {i}: last member after {max(latencies):.0f} ms")
                 last.append(max(latencies))
                 every.extend(latencies)
@@ -168,7 +171,7 @@ async def run(base: str, members: int, browsers: int, messages: int) -> dict[str
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    return {"last": last, "every": every}
+    return {"last": last, "every": every, "browsers": last_browser, "sockets": last_socket}
 
 
 def main() -> None:
@@ -191,6 +194,12 @@ def main() -> None:
         f"until the LAST member has it: p50={percentile(last, 50):6.1f} ms  "
         f"p99={percentile(last, 99):6.1f} ms  max={max(last):6.1f} ms"
     )
+    for kind in ("sockets", "browsers"):
+        values = result[kind]
+        print(
+            f"  last of the {kind:<8}         p50={percentile(values, 50):6.1f} ms  "
+            f"p99={percentile(values, 99):6.1f} ms"
+        )
     print(
         f"every delivery:               p50={percentile(every, 50):6.1f} ms  "
         f"p99={percentile(every, 99):6.1f} ms  (n={len(every)})"

@@ -88,6 +88,10 @@ async def _refuse(websocket: WebSocket, code: int) -> None:
     await websocket.close(code=code)
 
 
+# How long a socket's queue stays dry before what it pushed is marked delivered.
+DELIVERED_AFTER_QUIET_SECONDS = 0.05
+
+
 class _Socket:
     def __init__(self, websocket: WebSocket, services: Services, user: User, token: str):
         self.ws = websocket
@@ -151,14 +155,19 @@ class _Socket:
     async def _push(self, subscription: Subscription) -> str:
         """Bus events for this user, as frames; a message received is a message delivered.
 
-        Delivery receipts are written when the queue runs dry, once per chat for everything
-        pushed since: one write under load instead of one per message, and at once when quiet.
+        Delivery receipts are written once this socket's queue has been dry for a moment, once
+        per chat for everything pushed since: one write under load instead of one per message.
+        The moment matters in groups: a message to 256 members wakes 256 sockets at once, and
+        a receipt written (a blocking database write) between two pushes delays every push
+        after it; waiting lets all of them go out first.
         """
         delivered: dict[str, str] = {}  # chat id -> newest message pushed to this device
         recheck = self.services.settings.session_recheck_seconds
         while True:
             try:
-                event = await subscription.get(timeout=0 if delivered else recheck)
+                event = await subscription.get(
+                    timeout=DELIVERED_AFTER_QUIET_SECONDS if delivered else recheck
+                )
             except SubscriptionLagged:
                 return LAGGED  # the client stopped reading; it reconnects and syncs
             if event is None and delivered:
