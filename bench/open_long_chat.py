@@ -25,6 +25,8 @@ from backend.settings import Settings
 from bench.latency import percentile, sign_up
 from e2e.server import CHROMIUM, CHROMIUM_ARGS, TEST_ENV, running_app
 
+LONG_NEWEST = [""]  # the long chat's newest text, once known
+
 # Click the chat, then wait (on animation frames) until the newest message is in the viewport.
 OPEN = """
 async ([chatId, newest]) => {
@@ -47,10 +49,15 @@ async ([chatId, newest]) => {
 """
 
 
-def open_chat(page: Page, chat_id: str) -> None:
+def open_chat(page: Page, chat_id: str, shows: str) -> None:
+    """Open a chat and wait until its own messages are on screen (not the previous chat's)."""
     page.get_by_test_id(f"chat-item-{chat_id}").click()
     page.wait_for_url(f"**/chats/{chat_id}")
-    page.get_by_test_id("message-input").wait_for()
+    page.locator(".message-text", has_text=shows).wait_for()
+    page.wait_for_function(
+        "n => ![...document.querySelectorAll('.message-text')].some(p => p.textContent === n)",
+        arg=LONG_NEWEST[0],
+    )
 
 
 def main() -> None:
@@ -89,9 +96,10 @@ def main() -> None:
                 {"type": "text", "text": f"message {i:05d} " + "words " * (i % 12)},
             )
         newest = f"message {args.messages - 1:05d} " + "words " * ((args.messages - 1) % 12)
+        LONG_NEWEST[0] = newest.strip()
         alice = pages["alice"]
         alice.reload()
-        open_chat(alice, short_chat)
+        open_chat(alice, short_chat, "hi")
 
         times, nodes, rows = [], [], []
         for _ in range(args.opens):
@@ -100,7 +108,7 @@ def main() -> None:
             nodes.append(node_count)
             rows.append(row_count)
             alice.wait_for_timeout(300)  # let the read receipt and list refresh settle
-            open_chat(alice, short_chat)
+            open_chat(alice, short_chat, "hi")
         browser.close()
 
     print(f"\nOpen a chat of {args.messages} messages ({args.opens} opens, one worker)")

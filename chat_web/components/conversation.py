@@ -217,14 +217,14 @@ def message_list() -> rx.Component:
             # Rows put above (older pages) lower this, so the rows in view stay in place.
             first_item_index=ConversationState.first_index,
             # A chat opens at its newest message, and short chats sit at the bottom.
-            initial_scroll_top=10**9,
+            initial_top_most_item_index={"index": "LAST", "align": "end"},
             # Only for chats too short to scroll: Virtuoso's bottom alignment makes pages put
             # above jump, and a chat with older pages fills the pane anyway.
             align_to_bottom=(~ConversationState.has_older) & (window.length() < SHORT_CHAT),
             # New messages scroll into view only for a reader who is at the bottom already.
             follow_output=Var(_js_expr="((atBottom) => (atBottom ? 'auto' : false))"),
             start_reached=ConversationState.load_older,
-            increase_viewport_by={"top": 400, "bottom": 200},
+            increase_viewport_by={"top": 200, "bottom": 100},
             default_item_height=ROW_HEIGHT,
             key=ConversationState.list_key,
             id="message-list",
