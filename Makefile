@@ -5,7 +5,7 @@ CHAT_DATA_DIR ?= $(CURDIR)/data
 export CHAT_DATA_DIR
 ENV := source scripts/env.sh &&
 
-.PHONY: run dev test lint typecheck unit e2e bench migrate install install-dev clean
+.PHONY: run dev test test-scale lint typecheck unit e2e bench migrate install install-dev clean servers
 
 install:
 	@scripts/bootstrap.sh
@@ -21,9 +21,19 @@ run: install
 dev: install
 	@$(ENV) reflex run --frontend-port $(PORT)
 
-## test: lint, types, then every test (unit, integration, browser)
+## test: lint, types, then every test (unit, integration, browser), then the service stories
+## again on PostgreSQL + Redis + Cassandra (the real servers start and stop by themselves)
 test: install-dev lint typecheck
-	@$(ENV) python -m pytest
+	@$(ENV) CHAT_KEEP_SERVERS=1 python -m pytest
+	@$(ENV) python -m pytest tests/backend --engines=scale
+
+## test-scale: only the service stories on the scale-out engines
+test-scale: install-dev
+	@$(ENV) python -m pytest tests/backend --engines=scale
+
+## servers: start the test servers by hand (scripts/servers.sh stop|status to manage them)
+servers: install-dev
+	@scripts/servers.sh start
 
 unit: install-dev
 	@$(ENV) python -m pytest tests
@@ -45,6 +55,8 @@ bench: install-dev
 	@$(ENV) python bench/media.py
 	@$(ENV) python bench/search.py --messages 200000
 	@$(ENV) python bench/server_memory.py
+	@$(ENV) python bench/history_paging.py
+	@$(ENV) python bench/cross_process_delivery.py
 
 migrate: install
 	@$(ENV) alembic upgrade head

@@ -7,6 +7,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import backend.adapters.sql.tables  # noqa: F401  (registers the tables on the metadata)
+from backend.adapters.sql.engine import driver_url
 from backend.adapters.sql.search import not_search_table
 from backend.settings import Settings
 
@@ -18,7 +19,9 @@ target_metadata = SQLModel.metadata
 
 
 def _url() -> str:
-    return config.get_main_option("sqlalchemy.url") or Settings.from_env().resolved_database_url
+    return driver_url(
+        config.get_main_option("sqlalchemy.url") or Settings.from_env().resolved_database_url
+    )
 
 
 def run_migrations_offline() -> None:

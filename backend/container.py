@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
+
 from backend.adapters.memory.bus import InProcessBus
 from backend.adapters.memory.presence import InMemoryPresence
 from backend.adapters.memory.rate_limit import InMemoryRateLimiter
@@ -15,7 +17,8 @@ from backend.adapters.sql.media import SqlMediaStore
 from backend.adapters.sql.message_actions import SqlMessageActionStore
 from backend.adapters.sql.messages import SqlMessageStore
 from backend.adapters.sql.search import SqliteSearchIndex, UnavailableSearchIndex
-from backend.ports import BlobStorage, Bus, Clock
+from backend.adapters.unavailable import UnavailableMessageActionStore
+from backend.ports import BlobStorage, Bus, Clock, MessageActionStore, MessageStore, RateLimiter
 from backend.services.accounts import AccountService
 from backend.services.chats import ChatService
 from backend.services.groups import GroupService
@@ -69,20 +72,25 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     upgrade_schema(url)
     engine = create_sql_engine(url)
     users, sessions = SqlUserStore(engine), SqlSessionStore(engine)
-    # The search index is written inside the message stores' transactions (SQLite FTS5; the
-    # PostgreSQL adapter of issue #5 brings its own full-text index).
-    search_index = SqliteSearchIndex(engine) if engine.dialect.name == "sqlite" else None
-    chat_store, messages = SqlChatStore(engine), SqlMessageStore(engine, search_index)
-    bus = InProcessBus()
+    # The search index is written inside the SQL message store's transactions (SQLite FTS5;
+    # PostgreSQL has no index adapter yet). With messages in Cassandra, the SQL-only features
+    # (search, message actions) say they are not available instead of acting on no rows.
+    in_sql = not settings.cassandra_hosts
+    sqlite = engine.dialect.name == "sqlite"
+    search_index = SqliteSearchIndex(engine) if sqlite and in_sql else None
+    chat_store = SqlChatStore(engine)
+    messages = _message_store(settings, engine, search_index)
+    bus, limiter = _bus(settings), _rate_limiter(settings, clock)
     chats = ChatService(chat_store, messages, users, bus, clock)
     receipts = ReceiptService(chats, chat_store, bus, clock)
-    limiter = InMemoryRateLimiter(clock)
     blobs = build_blob_storage(settings)
     media = MediaService(settings, chats, SqlMediaStore(engine), blobs, clock)
     messaging = MessagingService(
         settings, chats, chat_store, messages, receipts, limiter, bus, clock, media
     )
-    actions = SqlMessageActionStore(engine, search_index)
+    actions: MessageActionStore = (
+        SqlMessageActionStore(engine, search_index) if in_sql else UnavailableMessageActionStore()
+    )
     return Services(
         settings=settings,
         bus=bus,
@@ -99,3 +107,36 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         ),
         search=SearchService(chats, search_index or UnavailableSearchIndex()),
     )
+
+
+# The scale-out adapters are imported only when configured: their drivers load slowly.
+
+
+def _message_store(
+    settings: Settings, engine: sa.Engine, search_index: SqliteSearchIndex | None
+) -> MessageStore:
+    if not settings.cassandra_hosts:
+        return SqlMessageStore(engine, search_index)
+    from backend.adapters.cassandra.messages import CassandraMessageStore
+    from backend.adapters.cassandra.schema import connect
+
+    session = connect(
+        settings.cassandra_hosts, settings.cassandra_keyspace, settings.cassandra_replication_factor
+    )
+    return CassandraMessageStore(session)
+
+
+def _bus(settings: Settings) -> Bus:
+    if not settings.redis_url:
+        return InProcessBus()
+    from backend.adapters.redis.bus import RedisBus
+
+    return RedisBus(settings.redis_url)
+
+
+def _rate_limiter(settings: Settings, clock: Clock) -> RateLimiter:
+    if not settings.redis_url:
+        return InMemoryRateLimiter(clock)
+    from backend.adapters.redis.rate_limit import RedisRateLimiter
+
+    return RedisRateLimiter(settings.redis_url, clock)

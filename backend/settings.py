@@ -64,6 +64,12 @@ class Settings:
     media_quota_bytes: int = 2 * 1024 * 1024 * 1024
     # How long a presigned S3 link stays good: long enough to load, too short to pass around.
     media_url_ttl: timedelta = timedelta(minutes=5)
+    # Scale-out engines; each one left empty keeps its embedded twin (SQL messages, in-process
+    # bus and rate limits).
+    redis_url: str = ""
+    cassandra_hosts: tuple[str, ...] = ()  # "host" or "host:port"
+    cassandra_keyspace: str = "messenger"
+    cassandra_replication_factor: int = 1
 
     @property
     def media_dir(self) -> Path:
@@ -127,5 +133,13 @@ class Settings:
                 o.strip().rstrip("/")
                 for o in env.get("CHAT_ALLOWED_ORIGINS", "").split(",")
                 if o.strip()
+            ),
+            redis_url=env.get("REDIS_URL", ""),
+            cassandra_hosts=tuple(
+                h.strip() for h in env.get("CASSANDRA_HOSTS", "").split(",") if h.strip()
+            ),
+            cassandra_keyspace=env.get("CASSANDRA_KEYSPACE", defaults.cassandra_keyspace),
+            cassandra_replication_factor=int(
+                env.get("CASSANDRA_REPLICATION_FACTOR", defaults.cassandra_replication_factor)
             ),
         )

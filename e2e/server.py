@@ -97,3 +97,51 @@ def running_app(data_dir: Path, log_path: Path, timeout: float = 300) -> Iterato
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+
+
+class Backend:
+    """One Reflex backend process (``--backend-only``: the API needs no frontend build)."""
+
+    def __init__(self, name: str, env: dict[str, str], data_dir: Path, log: Path) -> None:
+        self.name, self.env, self.data_dir, self.log = name, env, data_dir, log
+        self.port = free_port()
+        self.url = f"http://localhost:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 180) -> None:
+        env = {**os.environ, **TEST_ENV, **self.env, "CHAT_DATA_DIR": str(self.data_dir)}
+        with open(self.log, "ab") as log:
+            self._process = subprocess.Popen(
+                ["reflex", "run", "--env", "prod", "--backend-only",
+                 "--backend-port", str(self.port)],
+                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"backend {self.name} exited: {self.log.read_text()[-3000:]}")
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{self.url}/ping", timeout=2) as response,
+            ):
+                if response.status == 200:
+                    return
+            time.sleep(0.5)
+        raise TimeoutError(f"backend {self.name} did not start: {self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        """As a crash would: no orderly shutdown."""
+        if self._process is not None and self._process.poll() is None:
+            os.killpg(self._process.pid, signal.SIGKILL)
+            self._process.wait(10)
+        self._process = None
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            os.killpg(self._process.pid, signal.SIGTERM)
+            try:
+                self._process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._process.pid, signal.SIGKILL)
+        self._process = None

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the project needs, idempotently, on a fresh Debian machine:
 #   scripts/bootstrap.sh           the app: a virtualenv with pinned packages, and bun for Reflex
-#   scripts/bootstrap.sh --dev     also test tools and Debian's Chromium for the browser tests
-# Nothing is downloaded from outside the package registries (PyPI, npm, Debian).
+#   scripts/bootstrap.sh --dev     also test tools, Debian's Chromium for the browser tests, and
+#                                  the servers the scale-out tests start (scripts/servers.sh)
+# Nothing is downloaded from outside the package registries (PyPI, npm, Debian, Maven Central).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,4 +46,9 @@ if (( dev )) && [[ ! -x /usr/bin/chromium ]]; then
   [[ $(id -u) -eq 0 ]] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+fi
+
+# Redis, PostgreSQL (apt) and Cassandra (Maven Central) for the scale-out adapters' tests.
+if (( dev )); then
+  scripts/servers.sh install
 fi

@@ -8,10 +8,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import redis
 
-from backend.adapters.sql.engine import upgrade_schema
+from backend.adapters.sql.engine import create_sql_engine, upgrade_schema
 from backend.container import Services, build_services
 from backend.settings import Settings
+from tests.engines import (
+    ENGINES,
+    Engines,
+    cassandra_keyspace,
+    drop_postgres_database,
+    empty_tables,
+    fresh_postgres_database,
+)
 
 # Hashing cost is not what these tests check; the cheapest argon2id keeps hundreds of sign-ups fast.
 FAST_HASH = {"password_time_cost": 1, "password_memory_kib": 64}
@@ -33,6 +42,20 @@ class FakeClock:
 
 
 @pytest.fixture(scope="session")
+def engines() -> Iterator[Engines]:
+    """Real Redis, PostgreSQL and Cassandra, started on first use and stopped at the end."""
+    yield ENGINES
+    ENGINES.stop_started()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if ENGINES.start_seconds:
+        took = ", ".join(f"{k} {v:.1f}s" for k, v in ENGINES.start_seconds.items())
+        started = ", ".join(ENGINES.started_here) or "none (reused running servers)"
+        terminalreporter.write_line(f"engine servers: started {started}; ready after {took}")
+
+
+@pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One database with every migration applied; each test copies it (cheaper than migrating)."""
     path = tmp_path_factory.mktemp("template") / "chat.db"
@@ -40,9 +63,41 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--engines",
+        choices=("embedded", "scale"),
+        default="embedded",
+        help="run the service tests on SQLite + in-process (embedded, the default) or on "
+        "PostgreSQL + Redis + Cassandra (scale), real servers started by the session",
+    )
+
+
+@pytest.fixture(scope="session")
+def scale_settings(engines: Engines) -> Iterator[dict[str, object]]:
+    """Settings pointing at the real servers: a database and a keyspace of this session's."""
+    url = fresh_postgres_database(engines.postgres_url, "chat_services")
+    with cassandra_keyspace(engines.cassandra_hosts) as keyspace:
+        yield {
+            "database_url": url,
+            "redis_url": engines.redis_url,
+            "cassandra_hosts": engines.cassandra_hosts,
+            "cassandra_keyspace": keyspace,
+        }
+    drop_postgres_database(engines.postgres_url, url)
+
+
 @pytest.fixture
-def settings(tmp_path: Path, migrated_template: Path) -> Settings:
-    shutil.copy(migrated_template, tmp_path / "chat.db")
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    if request.config.getoption("--engines") == "scale":
+        scale: dict[str, object] = request.getfixturevalue("scale_settings")
+        engine = create_sql_engine(str(scale["database_url"]))
+        empty_tables(engine)  # users, chats and messages start empty, as on a fresh SQLite file
+        engine.dispose()
+        redis.Redis.from_url(str(scale["redis_url"])).flushdb()  # rate-limit counters
+        # (Cassandra keeps its rows: every test's chats have new ids.)
+        return Settings(data_dir=tmp_path, **FAST_HASH, **MANY_SIGN_UPS, **scale)  # type: ignore[arg-type]
+    shutil.copy(request.getfixturevalue("migrated_template"), tmp_path / "chat.db")
     return Settings(data_dir=tmp_path, **FAST_HASH, **MANY_SIGN_UPS)  # type: ignore[arg-type]
 
 
@@ -53,7 +108,11 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def services(settings: Settings, clock: FakeClock) -> Iterator[Services]:
-    yield build_services(settings, clock=clock)
+    built = build_services(settings, clock=clock)
+    yield built
+    close = getattr(built.bus, "close", None)  # the Redis bus holds a listener thread
+    if close is not None:
+        close()
 
 
 @pytest.fixture(scope="session")

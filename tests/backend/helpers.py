@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
+import pytest
+
 from backend.events import Event
 from backend.models import User
 from backend.ports import Subscription
@@ -30,8 +32,17 @@ async def next_event(sub: Subscription, timeout: float = 1) -> Event:
     return await asyncio.wait_for(anext(aiter(sub)), timeout)
 
 
+def requires_immediate_delivery(sub: Subscription) -> None:
+    """Skip a story that checks, synchronously, what a publish has already delivered: across
+    Redis (``--engines=scale``) events arrive later, on the loop; the Bus contract suite
+    (tests/contracts/test_bus.py) checks the same behaviours there, asynchronously."""
+    if type(sub).__name__ == "RedisSubscription":
+        pytest.skip("checks the in-process bus's immediate delivery")
+
+
 def drain(sub: Subscription) -> list[Event]:
     """Every event already delivered to a subscription (same-loop publishes are immediate)."""
+    requires_immediate_delivery(sub)
     queue: asyncio.Queue[Event] = sub.queue  # type: ignore[attr-defined]
     events = []
     while not queue.empty():

@@ -145,6 +145,8 @@ def test_junk_usernames_count_against_the_ip_but_get_no_counter_of_their_own(
     services: Services,
 ) -> None:
     limiter = services.accounts._limiter  # type: ignore[attr-defined]
+    if not hasattr(limiter, "_hits"):
+        pytest.skip("reads the in-memory limiter's keys")
     for i in range(10):
         with pytest.raises(Unauthenticated):
             services.accounts.login("x" * 10_000 + str(i), "nope", client_ip="10.9.9.9")

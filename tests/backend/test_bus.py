@@ -21,7 +21,7 @@ from backend.events import (
 )
 from backend.models import Chat, Receipts
 from backend.ports import SubscriptionLagged
-from tests.backend.helpers import Person, drain, next_event
+from tests.backend.helpers import Person, drain, next_event, requires_immediate_delivery
 
 
 async def test_a_message_is_announced_to_every_member_and_nobody_else(
@@ -260,6 +260,7 @@ async def test_a_subscriber_that_stops_reading_is_told_to_resync_not_grown_forev
     services: Services, alice: Person, bob: Person, chat: Chat
 ) -> None:
     sub = services.bus.subscribe(bob.id)
+    requires_immediate_delivery(sub)
     try:
         for i in range(MAX_BACKLOG + 5):
             services.bus.publish([bob.id], ChatChanged(chat_id=f"c{i}"))

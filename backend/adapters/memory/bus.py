@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 
 from backend.events import Event
 from backend.ports import SubscriptionLagged
@@ -20,18 +20,27 @@ class _Subscription:
         self._bus = bus
         self.user_id = user_id
         self.loop = asyncio.get_running_loop()
-        self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=MAX_BACKLOG)
+        # None in the queue only wakes a waiting reader after ``lag`` (see there).
+        self.queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize=MAX_BACKLOG)
         self.lagged = False
 
     def deliver(self, event: Event) -> None:
+        self._on_loop(self._put, event)
+
+    def lag(self) -> None:
+        """Events for this subscriber were lost upstream (a bus connection broke): drop the
+        backlog and tell the consumer to resync."""
+        self._on_loop(self._drop_backlog_and_wake)
+
+    def _on_loop(self, action: Callable[..., None], *args: object) -> None:
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
         if running is self.loop:
-            self._put(event)
+            action(*args)
         elif not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(self._put, event)
+            self.loop.call_soon_threadsafe(action, *args)
 
     def _put(self, event: Event) -> None:
         if self.lagged:
@@ -39,9 +48,16 @@ class _Subscription:
         try:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
-            self.lagged = True
-            while not self.queue.empty():
-                self.queue.get_nowait()
+            self._drop_backlog()
+
+    def _drop_backlog(self) -> None:
+        self.lagged = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
+
+    def _drop_backlog_and_wake(self) -> None:
+        self._drop_backlog()
+        self.queue.put_nowait(None)  # a reader waiting on the empty queue must hear of it
 
     async def __aiter__(self) -> AsyncIterator[Event]:
         while True:
@@ -50,21 +66,23 @@ class _Subscription:
                 yield event
 
     async def get(self, timeout: float | None) -> Event | None:
-        if self.lagged:
-            self.lagged = False
-            raise SubscriptionLagged(self.user_id)
-        if timeout is not None and timeout <= 0:
+        if not self.lagged:
             try:
-                return self.queue.get_nowait()
-            except asyncio.QueueEmpty:
+                if timeout is not None and timeout <= 0:
+                    event = self.queue.get_nowait()
+                else:
+                    # asyncio.timeout, not wait_for: wait_for wraps the get in a task of its
+                    # own, and every idle WebSocket waits here (memory per idle connection).
+                    async with asyncio.timeout(timeout):
+                        event = await self.queue.get()
+            except (TimeoutError, asyncio.QueueEmpty):
                 return None
-        try:
-            # asyncio.timeout, not wait_for: wait_for wraps the get in a task of its own, and
-            # every idle WebSocket waits here (memory per idle connection).
-            async with asyncio.timeout(timeout):
-                return await self.queue.get()
-        except TimeoutError:
-            return None
+            if event is not None:
+                return event
+        self.lagged = False
+        while not self.queue.empty():  # the wake-up marker
+            self.queue.get_nowait()
+        raise SubscriptionLagged(self.user_id)
 
     async def close(self) -> None:
         self._bus._remove(self)

@@ -110,12 +110,20 @@ _ADVANCE_RECEIPTS = (
 )
 
 
+# PostgreSQL: two members' receipts moving at once in READ COMMITTED would each read the
+# members without the other's move, and neither would announce the aggregate both reached (a
+# sender's ticks stuck at one). A per-chat transaction lock makes the second read the first's
+# commit. (SQLite has one writer at a time: the same order for free.) Seed 1: not the send lock.
+_LOCK_RECEIPTS = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:chat_id, 1))")
+
+
 class SqlChatStore:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
         insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         # A mark that already exists (only the other watermark moved) keeps its first time.
         self._mark = insert(MARKS).on_conflict_do_nothing()
+        self._serialise_receipts = engine.dialect.name == "postgresql"
 
     def add_direct_chat(self, chat: Chat, direct_key: str, members: list[Member]) -> Chat:
         with DbSession(self._engine) as db:
@@ -281,6 +289,8 @@ class SqlChatStore:
             "b_read": read_upto,
         }
         with self._engine.begin() as conn:
+            if self._serialise_receipts:
+                conn.execute(_LOCK_RECEIPTS, {"chat_id": chat_id})
             before = _receipts(conn.execute(_AGGREGATE, {"chat_id": chat_id}).one())
             row = conn.execute(_ADVANCE_RECEIPTS, params).first()
             if row is None:

@@ -12,8 +12,17 @@ from alembic.config import Config
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
+def driver_url(url: str) -> str:
+    """``url`` with the driver the project pins: ``postgresql://`` means psycopg 3 here."""
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url.removeprefix(scheme)
+    return url
+
+
 def create_sql_engine(url: str) -> sa.Engine:
     """An engine tuned for the product's access pattern (many short transactions)."""
+    url = driver_url(url)
     if url.startswith("sqlite"):
         db_path = url.removeprefix("sqlite:///")
         if db_path and db_path != ":memory:":
@@ -40,6 +49,7 @@ def upgrade_schema(url: str) -> None:
     """Apply every Alembic revision the database lacks (an empty database gets them all)."""
     config = Config(str(REPO_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(REPO_ROOT / "alembic"))
-    config.set_main_option("sqlalchemy.url", url)
+    # (ConfigParser would read a "%" in a password as interpolation.)
+    config.set_main_option("sqlalchemy.url", driver_url(url).replace("%", "%%"))
     config.attributes["configure_logging"] = False
     command.upgrade(config, "head")

@@ -31,9 +31,16 @@ def _media(row: Any) -> Media:
     )
 
 
+# PostgreSQL: in READ COMMITTED two uploads' INSERT ... SELECT would each sum the quota without
+# the other's row, and both pass. A per-owner transaction lock makes the second see the first.
+# (Seed 2: not the send or receipt locks, which hash chat ids.)
+_LOCK_OWNER = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:owner_id, 2))")
+
+
 class SqlMediaStore:
     def __init__(self, engine: sa.Engine) -> None:
         self._engine = engine
+        self._lock_per_owner = engine.dialect.name == "postgresql"
 
     def add_media(self, media: Media, quota_bytes: int) -> bool:
         values = {
@@ -56,13 +63,20 @@ class SqlMediaStore:
             .scalar_subquery()
         )
         # INSERT ... SELECT ... WHERE used + new <= quota: one statement, so on SQLite (one
-        # writer at a time) two parallel uploads cannot both pass the check.
+        # writer at a time) two parallel uploads cannot both pass the check (PostgreSQL: the
+        # owner's lock above).
         row = sa.select(
             *(sa.literal(value, MEDIA.c[name].type).label(name) for name, value in values.items())
         ).where(used + media.stored_bytes <= quota_bytes)
         with self._engine.begin() as conn:
-            result = conn.execute(MEDIA.insert().from_select(list(values), row))
-        return bool(result.rowcount)
+            if self._lock_per_owner:
+                conn.execute(_LOCK_OWNER, {"owner_id": media.owner_id})
+            # RETURNING, not rowcount: psycopg may report a row for an INSERT ... SELECT that
+            # inserted none.
+            inserted = conn.execute(
+                MEDIA.insert().from_select(list(values), row).returning(MEDIA.c.id)
+            ).first()
+        return inserted is not None
 
     def get_media(self, media_id: str) -> Media | None:
         with self._engine.connect() as conn:

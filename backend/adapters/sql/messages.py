@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import threading
@@ -84,20 +85,33 @@ def with_reactions(conn: sa.Connection, rows: Sequence[Any]) -> list[Message]:
     return [message_from_row(row, tuple(found.get(row.id, ()))) for row in rows]
 
 
+# PostgreSQL: a transaction-scoped advisory lock per chat, taken before the id is made. Sends to
+# one chat (from any process) queue on it until the holder commits, so ids commit in the order
+# they were made; other chats, and everything that touches the chat's row, are not held up.
+_LOCK_CHAT = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:chat_id, 0))")
+
+
 class SqlMessageStore:
     def __init__(self, engine: sa.Engine, search: SearchWriter | None = None) -> None:
         self._engine = engine
         self._search = search
         # SQLite has one writer at a time anyway; holding this lock from choosing the id to the
         # commit makes ids commit in the order they were made, so a reader who has seen message
-        # N has seen everything below N (the receipts depend on it).
-        self._write_lock = threading.Lock()
+        # N has seen everything below N (the receipts depend on it). PostgreSQL serialises per
+        # chat in the database instead (_LOCK_CHAT), which also holds across processes.
+        self._lock_per_chat = engine.dialect.name == "postgresql"
+        self._write_lock: contextlib.AbstractContextManager[object] = (
+            contextlib.nullcontext() if self._lock_per_chat else threading.Lock()
+        )
 
     def add_message(self, draft: Message, new_id: Callable[[], str]) -> tuple[Message, bool]:
         with self._write_lock:
-            message = dataclasses.replace(draft, id=new_id())
+            message = draft
             try:
                 with self._engine.begin() as conn:
+                    if self._lock_per_chat:
+                        conn.execute(_LOCK_CHAT, {"chat_id": draft.chat_id})
+                    message = dataclasses.replace(draft, id=new_id())
                     inserted = conn.execute(
                         sa.insert(MESSAGES).values(
                             id=message.id,

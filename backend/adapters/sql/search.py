@@ -195,8 +195,8 @@ def _select(source: str, where: list[str]) -> sa.TextualSelect:
 
 
 class UnavailableSearchIndex:
-    """For SQL engines without an index adapter yet (PostgreSQL comes with issue #5): sends and
-    every other action work; searching says it is not available."""
+    """For engines without an index adapter yet (PostgreSQL, and messages in Cassandra): sends
+    and every other action work; searching says it is not available."""
 
     def search(self, viewer_id: str, query: SearchQuery, ranges: list[ReadableRange]) -> SearchPage:
         raise InvalidInput("Search is not available with this database yet.")

@@ -1,0 +1,108 @@
+"""Connecting to Cassandra and applying the numbered CQL files in ``schema/`` at start.
+
+Each file ``NNN_name.cql`` is applied once per keyspace, in number order, and recorded in
+``schema_versions``. Statements use ``IF NOT EXISTS``, so two processes starting at once (or a
+start interrupted half-way) converge on the same schema.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
+from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+
+SCHEMA_DIR = Path(__file__).with_name("schema")
+DEFAULT_PORT = 9042
+_KEYSPACE_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]{0,47}$")
+
+
+def split_hosts(hosts: Iterable[str]) -> tuple[list[str], int]:
+    """Contact points and the one native port they share ("host" or "host:port" each)."""
+    points, ports = [], set()
+    for entry in hosts:
+        host, _, port = entry.rpartition(":") if ":" in entry else (entry, "", "")
+        points.append(host)
+        ports.add(int(port) if port else DEFAULT_PORT)
+    if len(ports) != 1:
+        raise ValueError("CASSANDRA_HOSTS must name at least one host, all on the same port")
+    return points, ports.pop()
+
+
+_sessions: dict[tuple[tuple[str, ...], str], Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def connect(hosts: Iterable[str], keyspace: str, replication_factor: int = 1) -> Session:
+    """The process's session on ``keyspace`` (created and brought up to date on first use).
+
+    One per process and keyspace: a driver session is a pool of connections and threads,
+    meant to be shared.
+    """
+    key = (tuple(hosts), keyspace)
+    with _sessions_lock:
+        session = _sessions.get(key)
+        if session is None or session.is_shutdown:
+            session = _sessions[key] = _connect(key[0], keyspace, replication_factor)
+        return session
+
+
+def _connect(hosts: Iterable[str], keyspace: str, replication_factor: int) -> Session:
+    if not _KEYSPACE_NAME.match(keyspace):
+        raise ValueError(f"not a valid keyspace name: {keyspace!r}")
+    points, port = split_hosts(hosts)
+    profile = ExecutionProfile(load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy()))
+    cluster = Cluster(
+        points, port=port, protocol_version=5, execution_profiles={EXEC_PROFILE_DEFAULT: profile}
+    )
+    session = cluster.connect()
+    session.execute(
+        f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = "
+        f"{{'class': 'SimpleStrategy', 'replication_factor': {int(replication_factor)}}}"
+    )
+    session.set_keyspace(keyspace)
+    apply_schema(session)
+    return session
+
+
+def schema_files() -> list[tuple[int, Path]]:
+    found = []
+    for path in sorted(SCHEMA_DIR.glob("*.cql")):
+        number = path.name.split("_", 1)[0]
+        if not number.isdigit():
+            raise ValueError(f"schema file {path.name} must start with its number")
+        found.append((int(number), path))
+    return found
+
+
+def apply_schema(session: Session) -> list[int]:
+    """Apply the files the keyspace lacks; the numbers applied now."""
+    session.execute(
+        "CREATE TABLE IF NOT EXISTS schema_versions "
+        "(version int PRIMARY KEY, name text, applied_at timestamp)"
+    )
+    done = {row.version for row in session.execute("SELECT version FROM schema_versions")}
+    applied = []
+    for number, path in schema_files():
+        if number in done:
+            continue
+        for statement in _statements(path.read_text()):
+            session.execute(statement)
+        session.execute(
+            "INSERT INTO schema_versions (version, name, applied_at) VALUES (%s, %s, %s)",
+            (number, path.name, datetime.now(UTC)),
+        )
+        applied.append(number)
+    if applied:
+        session.cluster.control_connection.wait_for_schema_agreement()
+    return applied
+
+
+def _statements(text: str) -> list[str]:
+    """The statements of a CQL file: ``--`` comments dropped, split on semicolons."""
+    lines = [line.split("--", 1)[0] for line in text.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

@@ -1,0 +1,1 @@
+"""Project scripts; servers.py is also imported by the test fixtures."""
