@@ -43,6 +43,37 @@
   };
   setTimeout(beat, 1000);
 
+  // Going to a message (issue #7: a reply's quote, a search result, a starred message): wait
+  // for its chat to be open, then scroll the list up until the message is rendered (the list
+  // loads older pages itself when its top is reached), and highlight it briefly.
+  window.chatJumpTo = (chatId, messageId) => {
+    const deadline = Date.now() + 20000;
+    const selector = `[data-testid=message][data-message-id="${CSS.escape(messageId)}"]`;
+    const step = () => {
+      if (Date.now() > deadline) return;
+      const list = document.getElementById("message-list");
+      if (chatId && !location.pathname.endsWith(`/${chatId}`)) return setTimeout(step, 100);
+      const found = document.querySelector(selector);
+      if (found) {
+        found.scrollIntoView({ block: "center" });
+        found.classList.add("highlighted");
+        found.dataset.highlighted = "true";
+        setTimeout(() => {
+          found.classList.remove("highlighted");
+          delete found.dataset.highlighted;
+        }, 2500);
+        return;
+      }
+      if (list) list.scrollTop = Math.max(0, list.scrollTop - list.clientHeight * 0.8);
+      setTimeout(step, 150);
+    };
+    setTimeout(step, 300);
+  };
+  document.addEventListener("click", (event) => {
+    const quote = event.target instanceof Element ? event.target.closest("[data-jump]") : null;
+    if (quote) window.chatJumpTo("", quote.dataset.jump);
+  });
+
   if ("serviceWorker" in navigator && location.protocol !== "file:") {
     window.addEventListener("load", () => navigator.serviceWorker.register("/sw.js").catch(() => {}));
   }
