@@ -69,6 +69,23 @@
     };
     setTimeout(step, 300);
   };
+  // The keyboard map of a focused message (seed §12): Enter opens its menu, R replies, F forwards.
+  document.addEventListener("keydown", (event) => {
+    const message = event.target instanceof HTMLElement ? event.target : null;
+    if (!message || message.dataset.testid !== "message" || event.ctrlKey || event.metaKey) return;
+    const action = { Enter: "", r: "action-reply", f: "action-forward" }[event.key];
+    if (action === undefined) return;
+    event.preventDefault();
+    message.querySelector("[data-testid=message-actions]")?.click();
+    if (!action) return;
+    const deadline = Date.now() + 5000;
+    const choose = () => {
+      const item = document.querySelector(`[data-testid=${action}]`);
+      if (item) item.click();
+      else if (Date.now() < deadline) setTimeout(choose, 50);
+    };
+    choose();
+  });
   document.addEventListener("click", (event) => {
     const quote = event.target instanceof Element ? event.target.closest("[data-jump]") : null;
     if (quote) window.chatJumpTo("", quote.dataset.jump);

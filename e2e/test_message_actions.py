@@ -12,9 +12,7 @@ from e2e.conftest import send, start_chat
 
 def bubble(page: Page, text: str):
     """The bubble whose own words (not a quote of another) contain ``text``."""
-    return page.get_by_test_id("message").filter(
-        has=page.locator(".message-text", has_text=text)
-    )
+    return page.get_by_test_id("message").filter(has=page.locator(".message-text", has_text=text))
 
 
 def open_menu(page: Page, text: str) -> None:
@@ -38,8 +36,9 @@ def test_reply_react_edit_and_delete_are_seen_live(person):
     expect(preview).to_contain_text("Lunch at noon?")
     bob.page.get_by_test_id("reply-cancel").click()
     expect(preview).to_have_count(0)
-    open_menu(bob.page, "Lunch at noon?")
-    bob.page.get_by_test_id("action-reply").click()
+    # The keyboard does the same: R on a focused message replies to it.
+    bubble(bob.page, "Lunch at noon?").focus()
+    bob.page.keyboard.press("r")
     expect(bob.page.get_by_test_id("message-input")).to_be_focused()
     send(bob.page, "Yes, see you there")
     expect(preview).to_have_count(0)
@@ -63,6 +62,19 @@ def test_reply_react_edit_and_delete_are_seen_live(person):
     bob.page.get_by_test_id("action-react-thumbsup").click()
     expect(reactions.get_by_role("img", name="👍 You")).to_be_visible()
     expect(bubble(bob.page, "Lunch at noon?").get_by_test_id("reaction-bubble")).to_have_text("👍")
+
+    # Copy puts the words on the clipboard.
+    alice.page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    open_menu(alice.page, "Lunch at noon?")
+    alice.page.get_by_test_id("action-copy").click()
+    expect(alice.page.get_by_test_id("action-copy")).to_have_count(0)
+    copied = ""
+    for _ in range(50):  # the copy lands after the server's answer reaches the browser
+        copied = alice.page.evaluate("navigator.clipboard.readText()")
+        if copied:
+            break
+        alice.page.wait_for_timeout(100)
+    assert copied == "Lunch at noon?"
 
     # Alice edits her message: Bob sees the new words marked "edited", and his quote follows.
     open_menu(alice.page, "Lunch at noon?")

@@ -238,6 +238,8 @@ def message_bubble(message: MessageView) -> rx.Component:
         class_name=rx.cond(message.mine, "message mine", "message theirs"),
         # Right-click (and a long press, which browsers turn into one) opens the menu.
         on_context_menu=MessageActionsState.open_menu(message.id).prevent_default,
+        # Focusable, for the keyboard map in assets/chat.js (Enter: menu, R: reply, F: forward).
+        tab_index=0,
         data_message_id=message.id,
         data_status=message.status,
         data_testid="message",
