@@ -48,6 +48,9 @@ def test_reply_react_edit_and_delete_are_seen_live(person):
     expect(
         bubble(alice.page, "Yes, see you there").get_by_test_id("quoted-message")
     ).to_contain_text("You")
+    # Choosing the quote goes to the original and highlights it.
+    bubble(alice.page, "Yes, see you there").get_by_test_id("quoted-message").click()
+    expect(bubble(alice.page, "Lunch at noon?")).to_have_attribute("data-highlighted", "true")
 
     # Bob reacts; Alice sees it live. Her own reaction adds to the count; Bob's again removes his.
     open_menu(bob.page, "Lunch at noon?")

@@ -107,7 +107,7 @@ def actions_menu() -> rx.Component:
                     ),
                 ),
                 rx.cond(
-                    state.menu_mine & state.menu_is_text,
+                    state.menu_can_edit,
                     _menu_item("pencil", t("actions.edit"), state.start_edit, "action-edit"),
                 ),
                 rx.cond(
@@ -118,7 +118,7 @@ def actions_menu() -> rx.Component:
                     "trash", t("actions.delete_me"), state.delete_for_me, "action-delete-me"
                 ),
                 rx.cond(
-                    state.menu_mine & live,
+                    state.menu_can_delete_for_everyone,
                     _menu_item(
                         "trash-2",
                         t("actions.delete_everyone"),

@@ -8,10 +8,12 @@ event (chat_web/states/live.py), so this state never edits the window itself.
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 
 import reflex as rx
 
 from backend.errors import ChatError
+from backend.services.message_actions import DELETE_WINDOW, EDIT_WINDOW
 from chat_web.i18n import error_text, t, tn
 from chat_web.message_window import is_stored
 from chat_web.services import services
@@ -35,6 +37,9 @@ class MessageActionsState(rx.State):
     menu_starred: bool = False
     menu_deleted: bool = False
     menu_is_text: bool = False
+    # Offered only while the service would still allow them (it checks again on the action).
+    menu_can_edit: bool = False
+    menu_can_delete_for_everyone: bool = False
     error: str = ""
     is_editing: bool = False
     edit_text: str = ""
@@ -61,6 +66,10 @@ class MessageActionsState(rx.State):
         self.menu_mine, self.menu_starred = message.mine, message.starred
         self.menu_deleted = message.deleted
         self.menu_is_text = message.kind == "text" and not message.deleted
+        age = datetime.now(UTC) - datetime.fromisoformat(message.sent_at)
+        own = message.mine and not message.deleted
+        self.menu_can_edit = own and self.menu_is_text and age < EDIT_WINDOW
+        self.menu_can_delete_for_everyone = own and age < DELETE_WINDOW
 
     @rx.event
     def set_menu_open(self, is_open: bool):
