@@ -10,9 +10,11 @@ import dataclasses
 import json
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from backend.content import preview_of
 from backend.errors import ChatError
+from backend.ids import is_uuid
 from backend.models import Message
 from chat_web.i18n import error_text
 from chat_web.services import services
@@ -42,8 +44,13 @@ class FoundMessageView:
     snippet: list[SnippetPart] = dataclasses.field(default_factory=list)
 
 
-def jump_script(chat_id: str, message_id: str) -> str:
-    return f"window.chatJumpTo({json.dumps(chat_id)}, {json.dumps(message_id)})"
+def _go_to(chat_id: str, message_id: str) -> list[EventSpec] | None:
+    """Open the chat, then let assets/chat.js find the message in it. The ids come from the
+    browser: only well-formed ones go into a URL or a script (the chat page checks access)."""
+    if not is_uuid(chat_id) or not is_uuid(message_id):
+        return None
+    script = f"window.chatJumpTo({json.dumps(chat_id)}, {json.dumps(message_id)})"
+    return [rx.redirect(f"/chats/{chat_id}"), rx.call_script(script)]
 
 
 class FinderState(rx.State):
@@ -96,7 +103,7 @@ class FinderState(rx.State):
     @rx.event
     def open_result(self, chat_id: str, message_id: str):
         self.query, self.results = "", []
-        return [rx.redirect(f"/chats/{chat_id}"), rx.call_script(jump_script(chat_id, message_id))]
+        return _go_to(chat_id, message_id)
 
     @rx.event
     async def set_starred_open(self, is_open: bool):
@@ -114,4 +121,4 @@ class FinderState(rx.State):
     @rx.event
     def open_starred(self, chat_id: str, message_id: str):
         self.is_starred_open, self.starred = False, []
-        return [rx.redirect(f"/chats/{chat_id}"), rx.call_script(jump_script(chat_id, message_id))]
+        return _go_to(chat_id, message_id)
