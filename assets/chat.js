@@ -86,6 +86,22 @@
     };
     choose();
   });
+  // The composer's emoji picker: Ctrl/Cmd+E opens it; a chosen emoji is typed at the caret.
+  document.addEventListener("keydown", (event) => {
+    if (!(event.ctrlKey || event.metaKey) || event.key.toLowerCase() !== "e") return;
+    const button = document.querySelector("[data-testid=emoji-button]");
+    if (!button) return;
+    event.preventDefault();
+    button.click();
+  });
+  document.addEventListener("click", (event) => {
+    const option = event.target instanceof Element ? event.target.closest("[data-insert]") : null;
+    const input = document.getElementById("composer");
+    if (!option || !(input instanceof HTMLTextAreaElement)) return;
+    input.setRangeText(option.dataset.insert, input.selectionStart, input.selectionEnd, "end");
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+    setTimeout(() => input.focus(), 50);
+  });
   document.addEventListener("click", (event) => {
     const quote = event.target instanceof Element ? event.target.closest("[data-jump]") : null;
     if (quote) window.chatJumpTo("", quote.dataset.jump);

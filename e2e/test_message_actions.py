@@ -210,3 +210,30 @@ def test_search_finds_an_old_message_and_opens_the_chat_at_it(person, app_servic
     target = page.locator(f"[data-testid=message][data-message-id='{old.id}']")
     expect(target).to_be_in_viewport(timeout=25_000)
     expect(target).to_contain_text("The pineapples arrive on Tuesday")
+
+
+def test_the_emoji_picker_types_into_the_composer_and_reacts_with_any_emoji(person):
+    alice, bob = person("Alice"), person("Bob")
+    chat_id = start_chat(alice, bob)
+    box = alice.page.get_by_test_id("message-input")
+    box.fill("Launch day ")
+    # Ctrl+E opens the picker; searching by name narrows it; the choice is typed at the caret.
+    box.press("Control+e")
+    alice.page.get_by_test_id("emoji-search").fill("rocket")
+    options = alice.page.get_by_test_id("emoji-option")
+    expect(options).to_have_count(1)
+    options.click()
+    expect(alice.page.get_by_test_id("emoji-picker")).to_have_count(0)
+    expect(box).to_have_value("Launch day 🚀")
+    box.press("Enter")
+    expect(bubble(alice.page, "Launch day 🚀")).to_be_visible()
+
+    # Bob reacts with an emoji that is not one of the quick six, through the menu's picker.
+    bob.page.get_by_test_id(f"chat-item-{chat_id}").click()
+    open_menu(bob.page, "Launch day")
+    bob.page.get_by_test_id("action-react-more").click()
+    bob.page.get_by_test_id("emoji-search").fill("party popper")
+    expect(bob.page.get_by_test_id("emoji-option")).to_have_count(1)
+    bob.page.get_by_test_id("emoji-option").click()
+    reactions = bubble(alice.page, "Launch day").get_by_test_id("reaction-bubble")
+    expect(reactions.get_by_role("img", name="🎉 Bob")).to_be_visible()

@@ -3,6 +3,7 @@
 import reflex as rx
 from reflex.vars.base import Var
 
+from chat_web.components.emoji_picker import composer_emoji_button
 from chat_web.components.groups import group_info_panel
 from chat_web.components.icon_button import icon_button
 from chat_web.components.local_time import local_time
@@ -328,6 +329,7 @@ def _composer_form() -> rx.Component:
         ),
         rx.el.div(
             attach_controls(),  # media (issue #6): paperclip and voice-note buttons
+            composer_emoji_button(),  # issue #7: Ctrl/Cmd+E
             rx.el.textarea(
                 id=COMPOSER_ID,
                 name="text",

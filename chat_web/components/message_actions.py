@@ -8,9 +8,11 @@ opens it), so a hundred bubbles don't each carry a menu.
 import reflex as rx
 
 from backend.emoji import QUICK_REACTIONS
+from chat_web.components.emoji_picker import more_reactions_button, reaction_picker
 from chat_web.components.icon_button import icon_button
 from chat_web.i18n import t
 from chat_web.states.conversation import ConversationState
+from chat_web.states.emoji import EmojiState
 from chat_web.states.message_actions import EDIT_INPUT_ID, ForwardOption, MessageActionsState
 from chat_web.views import MessageView, ReactionView
 
@@ -78,6 +80,7 @@ def _quick_reactions() -> rx.Component:
             )
             for name, emoji in QUICK_REACTIONS.items()
         ],
+        more_reactions_button(),
         role="group",
         aria_label=t("reactions.quick"),
         class_name="quick-reactions",
@@ -93,7 +96,7 @@ def actions_menu() -> rx.Component:
                 rx.dialog.title(t("actions.title"), class_name="visually-hidden"),
                 class_name="dialog-header",
             ),
-            rx.cond(live, _quick_reactions()),
+            rx.cond(live, rx.fragment(_quick_reactions(), reaction_picker())),
             rx.el.div(
                 rx.cond(
                     live,
@@ -139,7 +142,7 @@ def actions_menu() -> rx.Component:
             class_name="actions-menu",
         ),
         open=(state.menu_id != "") & ~state.is_editing,
-        on_open_change=state.set_menu_open,
+        on_open_change=[state.set_menu_open, EmojiState.menu_open_changed],
     )
 
 
