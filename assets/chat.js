@@ -64,7 +64,14 @@
         }, 2500);
         return;
       }
-      if (list) list.scrollTop = Math.max(0, list.scrollTop - list.clientHeight * 0.8);
+      // Ids sort in server order: a message newer than every rendered one is further down;
+      // otherwise scroll up (older pages load when the top is reached).
+      const shown = [...document.querySelectorAll("[data-testid=message]")]
+        .filter((m) => m.dataset.status !== "pending" && m.dataset.status !== "failed")
+        .map((m) => m.dataset.messageId);
+      const down = shown.length > 0 && shown.every((id) => id < messageId);
+      const by = list ? list.clientHeight * 0.8 * (down ? 1 : -1) : 0;
+      if (list) list.scrollTop = Math.max(0, list.scrollTop + by);
       setTimeout(step, 150);
     };
     setTimeout(step, 300);

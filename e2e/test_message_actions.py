@@ -188,8 +188,9 @@ def test_search_finds_an_old_message_and_opens_the_chat_at_it(person, app_servic
         alice_id, chat_id, {"type": "text", "text": "The pineapples arrive on Tuesday"}, "seed-x"
     )
     for i in range(80):  # the old message is now two pages back
+        text = "pineapple cake tonight" if i == 70 else f"filler {i:03d}"
         app_services.messaging.send_message(
-            alice_id, chat_id, {"type": "text", "text": f"filler {i:03d}"}, f"seed-{i}"
+            alice_id, chat_id, {"type": "text", "text": text}, f"seed-{i}"
         )
     page = bob.page
     page.reload()
@@ -210,6 +211,20 @@ def test_search_finds_an_old_message_and_opens_the_chat_at_it(person, app_servic
     target = page.locator(f"[data-testid=message][data-message-id='{old.id}']")
     expect(target).to_be_in_viewport(timeout=25_000)
     expect(target).to_contain_text("The pineapples arrive on Tuesday")
+
+    # Inside the chat, a search steps through its matches, newest first.
+    page.get_by_test_id("chat-search-button").click()
+    page.get_by_test_id("chat-search").fill("pineapp")
+    position = page.get_by_test_id("chat-search-position")
+    expect(position).to_have_text("1 / 2")
+    newest = bubble(page, "pineapple cake tonight")
+    expect(newest).to_be_in_viewport(timeout=25_000)
+    page.get_by_test_id("chat-search-older").click()
+    expect(position).to_have_text("2 / 2")
+    expect(target).to_be_in_viewport(timeout=25_000)
+    page.get_by_test_id("chat-search-newer").click()
+    expect(position).to_have_text("1 / 2")
+    expect(newest).to_be_in_viewport(timeout=25_000)
 
 
 def test_the_emoji_picker_types_into_the_composer_and_reacts_with_any_emoji(person):

@@ -4,6 +4,7 @@ import reflex as rx
 from reflex.vars.base import Var
 
 from chat_web.components.emoji_picker import composer_emoji_button
+from chat_web.components.finder import chat_search_bar, chat_search_button
 from chat_web.components.groups import group_info_panel
 from chat_web.components.icon_button import icon_button
 from chat_web.components.local_time import local_time
@@ -83,6 +84,7 @@ def chat_header() -> rx.Component:
             _header_line(),
             class_name="chat-header-text",
         ),
+        chat_search_button(),  # issue #7: find in this chat
         rx.cond(ConversationState.is_group, group_info_panel()),
         class_name="chat-header",
         data_testid="chat-header",
@@ -370,6 +372,7 @@ def conversation_pane() -> rx.Component:
                 ),
                 rx.fragment(
                     chat_header(),
+                    chat_search_bar(),
                     message_list(),
                     composer(),
                     message_info_dialog(),

@@ -110,3 +110,52 @@ def starred_dialog() -> rx.Component:
         open=FinderState.is_starred_open,
         on_open_change=FinderState.set_starred_open,
     )
+
+
+def chat_search_button() -> rx.Component:
+    return icon_button(
+        "search",
+        t("search.in_chat"),
+        on_click=FinderState.toggle_chat_search,
+        aria_expanded=FinderState.is_chat_search_open.to_string(),
+        data_testid="chat-search-button",
+    )
+
+
+def chat_search_bar() -> rx.Component:
+    """Under the header: words to find in this chat, and arrows stepping through the matches."""
+    return rx.cond(
+        FinderState.is_chat_search_open,
+        rx.el.div(
+            rx.el.input(
+                type="search",
+                placeholder=t("search.in_chat"),
+                aria_label=t("search.in_chat"),
+                value=FinderState.chat_query,
+                on_change=FinderState.search_in_chat.debounce(300),
+                auto_focus=True,
+                class_name="field-input",
+                data_testid="chat-search",
+            ),
+            rx.el.span(
+                FinderState.chat_position,
+                aria_live="polite",
+                class_name="muted",
+                data_testid="chat-search-position",
+            ),
+            icon_button(
+                "chevron-up",
+                t("search.older_match"),
+                on_click=FinderState.step_chat_search(True),
+                data_testid="chat-search-older",
+            ),
+            icon_button(
+                "chevron-down",
+                t("search.newer_match"),
+                on_click=FinderState.step_chat_search(False),
+                data_testid="chat-search-newer",
+            ),
+            role="search",
+            class_name="chat-search-bar",
+        ),
+    )
