@@ -31,16 +31,13 @@ def is_stored(message: MessageView) -> bool:
     return message.status not in (MessageStatus.PENDING, MessageStatus.FAILED)
 
 
-def _signature(messages: list[MessageView]) -> list[tuple[str, str, str]]:
-    return [(m.id, m.status, m.day_label) for m in messages]
-
-
 def place(
     history: list[MessageView], combined: list[MessageView], *, limit: int = LIVE_WINDOW
 ) -> Placement:
     """Split the new full window ``combined`` so that ``history`` changes as rarely as can be."""
     n = len(history)
-    if len(combined) - n <= TAIL_MAX and _signature(combined[:n]) == _signature(history):
+    # Whole views are compared: an edit or a reaction on a message in ``history`` resends it.
+    if len(combined) - n <= TAIL_MAX and combined[:n] == history:
         return Placement(history, combined[n:], history_changed=False, trimmed=False)
     trimmed = len(combined) > limit
     return Placement(combined[-limit:], [], history_changed=True, trimmed=trimmed)
@@ -70,5 +67,31 @@ def with_receipts(combined: list[MessageView], receipts: Receipts) -> list[Messa
 def with_status(combined: list[MessageView], temp_id: str, status: str) -> list[MessageView]:
     return [
         dataclasses.replace(m, status=status) if m.temp_id == temp_id and not is_stored(m) else m
+        for m in combined
+    ]
+
+
+def with_update(combined: list[MessageView], view: MessageView) -> list[MessageView] | None:
+    """``combined`` with the message of ``view``'s id replaced (edited, deleted, reacted to),
+    keeping what only this viewer knows (their star, the day label); None if not in it."""
+    if not any(m.id == view.id for m in combined):
+        return None
+    return [
+        dataclasses.replace(view, starred=m.starred, day_label=m.day_label)
+        if m.id == view.id
+        else m
+        for m in combined
+    ]
+
+
+def without(combined: list[MessageView], message_id: str) -> list[MessageView]:
+    return [m for m in combined if m.id != message_id]
+
+
+def with_star(combined: list[MessageView], message_id: str, starred: bool) -> list[MessageView]:
+    return [
+        dataclasses.replace(m, starred=starred)
+        if m.id == message_id and m.starred != starred
+        else m
         for m in combined
     ]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from backend.content import MEDIA_TYPES, clock_duration
-from backend.models import ChatKind, ChatSummary, Message, MessageStatus, Receipts
+from backend.models import ChatKind, ChatSummary, Message, MessageStatus, Reaction, Receipts
 from chat_web.i18n import join_names, t, tn
 
 # The largest a photo or video is drawn in a bubble (CSS pixels); the preview file is 400.
@@ -35,6 +36,35 @@ class MessageView:
     width: int = 0  # drawn size in the bubble, keeping the aspect ratio
     height: int = 0
     waveform: list[int] = dataclasses.field(default_factory=list)
+    # Message actions (issue #7): the quote of a reply, labels, this viewer's star, reactions.
+    reply_id: str = ""  # the quoted message's id ("" = not a reply)
+    quote_sender: str = ""
+    quote_text: str = ""
+    forwarded: bool = False
+    edited: bool = False
+    deleted: bool = False  # deleted for everyone: a tombstone
+    starred: bool = False
+    reactions: list[ReactionView] = dataclasses.field(default_factory=list)
+    # The text cut into plain and link pieces, only when it holds a link (else empty).
+    parts: list[TextPart] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class ReactionView:
+    """One emoji under a bubble: how many chose it and who (for the chip's label)."""
+
+    emoji: str
+    count: int
+    label: str  # "👍 Alice and You": read by screen readers and shown on hover
+    mine: bool
+
+
+@dataclasses.dataclass
+class TextPart:
+    """A piece of a message's text; ``href`` is set for a safe link (http, https, mailto)."""
+
+    text: str
+    href: str = ""
 
 
 @dataclasses.dataclass
@@ -69,6 +99,8 @@ def message_view(message: Message, viewer: Viewer, receipts: Receipts) -> Messag
     kind = "system" if content.get("type") == "system" else "text"
     if kind == "system":
         text: object = system_text(content, viewer.user_id)
+    elif message.deleted_at is not None:
+        text = t("message.deleted")
     else:
         text = content.get("caption" if content.get("type") in MEDIA_TYPES else "text")
     view = MessageView(
@@ -81,10 +113,71 @@ def message_view(message: Message, viewer: Viewer, receipts: Receipts) -> Messag
         sender_name=viewer.names.get(message.sender_id, "") if viewer.is_group and not mine else "",
         kind=kind,
         day=viewer.local_day(message.created_at),
+        forwarded=message.forwarded,
+        edited=message.edited_at is not None and message.deleted_at is None,
+        deleted=message.deleted_at is not None,
+        reactions=reaction_views(message.reactions, viewer),
     )
+    if message.quote is not None:
+        quote = message.quote
+        view.reply_id = quote.message_id
+        is_mine = quote.sender_id == viewer.user_id
+        view.quote_sender = t("groups.you") if is_mine else viewer.names.get(quote.sender_id, "")
+        view.quote_text = t("message.deleted") if quote.deleted else quote.preview
+    if kind == "text" and not view.deleted:
+        view.parts = text_parts(view.text)
     if content.get("type") in MEDIA_TYPES and isinstance(content.get("mediaId"), str):
         return _with_media(view, content)
     return view
+
+
+def reaction_views(reactions: tuple[Reaction, ...], viewer: Viewer) -> list[ReactionView]:
+    """Reactions grouped by emoji, most chosen first (then first chosen), with who chose them."""
+    groups: dict[str, list[str]] = {}
+    for reaction in reactions:
+        groups.setdefault(reaction.emoji, []).append(reaction.user_id)
+    ordered = sorted(groups.items(), key=lambda item: -len(item[1]))
+    views = []
+    for emoji, user_ids in ordered:
+        names = [
+            t("groups.you") if u == viewer.user_id else viewer.names.get(u, t("message.someone"))
+            for u in user_ids
+        ]
+        views.append(
+            ReactionView(
+                emoji=emoji,
+                count=len(user_ids),
+                label=t("reactions.label", emoji=emoji, names=join_names(names)),
+                mine=viewer.user_id in user_ids,
+            )
+        )
+    return views
+
+
+# Only these schemes become links; "javascript:" and the like stay plain text.
+_LINK = re.compile(r"\b(?:https?://|mailto:)[^\s<>\"']+", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}'\""
+
+
+def text_parts(text: str) -> list[TextPart]:
+    """``text`` cut into plain pieces and safe links; [] when it has no link (the bubble then
+    draws the text as one piece)."""
+    parts: list[TextPart] = []
+    position = 0
+    for found in _LINK.finditer(text):
+        url = found.group(0).rstrip(_TRAILING)
+        if len(url) <= len("mailto:"):
+            continue
+        start, end = found.start(), found.start() + len(url)
+        if start > position:
+            parts.append(TextPart(text[position:start]))
+        parts.append(TextPart(url, href=url))
+        position = end
+    if not parts:
+        return []
+    if position < len(text):
+        parts.append(TextPart(text[position:]))
+    return parts
 
 
 def _with_media(view: MessageView, content: dict[str, Any]) -> MessageView:
@@ -179,7 +272,10 @@ def day_label(day: str, today: date) -> str:
     return when.strftime("%d/%m/%Y") if when.year != today.year else when.strftime("%d %B")
 
 
-def pending_view(temp_id: str, text: str, now_iso: str, day: str = "") -> MessageView:
+def pending_view(
+    temp_id: str, text: str, now_iso: str, day: str = "", quote: tuple[str, str, str] = ("", "", "")
+) -> MessageView:
+    """A message not stored yet; ``quote`` is (id, sender, preview) of the one it answers."""
     return MessageView(
         id=temp_id,
         temp_id=temp_id,
@@ -188,6 +284,10 @@ def pending_view(temp_id: str, text: str, now_iso: str, day: str = "") -> Messag
         mine=True,
         status=MessageStatus.PENDING.value,
         day=day,
+        reply_id=quote[0],
+        quote_sender=quote[1],
+        quote_text=quote[2],
+        parts=text_parts(text),
     )
 
 

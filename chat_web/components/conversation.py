@@ -3,17 +3,25 @@
 import reflex as rx
 from reflex.vars.base import Var
 
+from chat_web.components.emoji_picker import composer_emoji_button
+from chat_web.components.finder import chat_search_bar, chat_search_button
 from chat_web.components.groups import group_info_panel
 from chat_web.components.icon_button import icon_button
 from chat_web.components.local_time import local_time
 from chat_web.components.media import attach_controls, media_body  # media (issue #6)
+from chat_web.components.message_actions import (
+    actions_button,
+    message_dialogs,
+    reaction_chips,
+    reply_preview,
+)
 from chat_web.components.message_info import message_info_dialog
 from chat_web.components.status import status_tick
 from chat_web.components.virtual_list import virtual_list
 from chat_web.i18n import t
 from chat_web.states.conversation import COMPOSER_ID, ConversationState
-from chat_web.states.message_info import MessageInfoState
-from chat_web.views import MessageView
+from chat_web.states.message_actions import MessageActionsState
+from chat_web.views import MessageView, TextPart
 
 
 def _presence() -> rx.Component:
@@ -76,9 +84,19 @@ def chat_header() -> rx.Component:
             _header_line(),
             class_name="chat-header-text",
         ),
+        chat_search_button(),  # issue #7: find in this chat
         rx.cond(ConversationState.is_group, group_info_panel()),
         class_name="chat-header",
         data_testid="chat-header",
+    )
+
+
+def _text_part(part: TextPart) -> rx.Component:
+    return rx.cond(
+        part.href != "",
+        # Only http(s)/mailto are ever cut out as links (chat_web/views.py text_parts).
+        rx.el.a(part.text, href=part.href, target="_blank", rel="noopener noreferrer"),
+        rx.el.span(part.text),
     )
 
 
@@ -89,14 +107,53 @@ def bubble_body(
     mine: rx.Var[bool],
     status: rx.Var[str],
     sender_name: rx.Var[str],
+    reply_id: rx.Var[str],
+    quote_sender: rx.Var[str],
+    quote_text: rx.Var[str],
+    forwarded: rx.Var[bool],
+    edited: rx.Var[bool],
+    deleted: rx.Var[bool],
+    starred: rx.Var[bool],
+    parts: rx.Var[list[TextPart]],
 ) -> rx.Component:
     """The unchanging part of a bubble, memoised on plain values: when one message arrives,
     React skips the hundred bubbles around it instead of re-rendering each."""
     return rx.el.div(
         rx.cond(sender_name != "", rx.el.span(sender_name, class_name="sender-name")),
+        rx.cond(
+            forwarded,
+            rx.el.span(
+                rx.icon("forward", size=12, aria_hidden="true"),
+                t("message.forwarded"),
+                class_name="forwarded-label",
+                data_testid="forwarded-label",
+            ),
+        ),
+        rx.cond(
+            reply_id != "",
+            # assets/chat.js scrolls to the original (loading older pages) on a click.
+            rx.el.button(
+                rx.el.span(quote_sender, class_name="quote-sender"),
+                rx.el.span(quote_text, class_name="quote-text"),
+                type="button",
+                title=t("message.go_to_original"),
+                class_name="quote quoted-message",
+                data_jump=reply_id,
+                data_testid="quoted-message",
+            ),
+        ),
         # Text is rendered as text (React escapes it): no user content ever becomes HTML.
-        rx.el.p(text, class_name="message-text"),
+        rx.cond(
+            parts.length() > 0,
+            rx.el.p(rx.foreach(parts, _text_part), class_name="message-text"),
+            rx.el.p(text, class_name=rx.cond(deleted, "message-text deleted", "message-text")),
+        ),
         rx.el.div(
+            rx.cond(
+                starred,
+                rx.icon("star", size=12, aria_label=t("message.starred"), data_testid="star-mark"),
+            ),
+            rx.cond(edited, rx.el.span(t("message.edited"), data_testid="edited-label")),
             local_time(iso=sent_at, mode="time"),
             rx.cond(mine, status_tick(status)),
             class_name="message-meta",
@@ -155,19 +212,21 @@ def message_bubble(message: MessageView) -> rx.Component:
             mine=message.mine,
             status=message.status,
             sender_name=message.sender_name,
+            reply_id=message.reply_id,
+            quote_sender=message.quote_sender,
+            quote_text=message.quote_text,
+            forwarded=message.forwarded,
+            edited=message.edited,
+            deleted=message.deleted,
+            starred=message.starred,
+            parts=message.parts,
         ),
+        # Message actions (issue #7): the menu (info moved into it), then the reactions.
         rx.cond(
-            message.mine & (message.status != "pending") & (message.status != "failed"),
-            rx.el.button(
-                rx.icon("info", size=14, aria_hidden="true"),
-                type="button",
-                on_click=MessageInfoState.show(message.id),
-                aria_label=t("info.open"),
-                title=t("info.open"),
-                class_name="info-button",
-                data_testid="action-info",
-            ),
+            (message.status != "pending") & (message.status != "failed"),
+            actions_button(message),
         ),
+        rx.cond(message.reactions.length() > 0, reaction_chips(reactions=message.reactions)),
         rx.cond(
             message.status == "failed",
             rx.el.button(
@@ -180,6 +239,10 @@ def message_bubble(message: MessageView) -> rx.Component:
             ),
         ),
         class_name=rx.cond(message.mine, "message mine", "message theirs"),
+        # Right-click (and a long press, which browsers turn into one) opens the menu.
+        on_context_menu=MessageActionsState.open_menu(message.id).prevent_default,
+        # Focusable, for the keyboard map in assets/chat.js (Enter: menu, R: reply, F: forward).
+        tab_index=0,
         data_message_id=message.id,
         data_status=message.status,
         data_testid="message",
@@ -256,6 +319,7 @@ def composer() -> rx.Component:
 
 def _composer_form() -> rx.Component:
     return rx.el.form(
+        reply_preview(),
         rx.cond(
             ConversationState.composer_error != "",
             rx.el.p(
@@ -267,6 +331,7 @@ def _composer_form() -> rx.Component:
         ),
         rx.el.div(
             attach_controls(),  # media (issue #6): paperclip and voice-note buttons
+            composer_emoji_button(),  # issue #7: Ctrl/Cmd+E
             rx.el.textarea(
                 id=COMPOSER_ID,
                 name="text",
@@ -305,7 +370,14 @@ def conversation_pane() -> rx.Component:
                     rx.el.p(t("error.not_found"), role="alert", data_testid="chat-not-found"),
                     class_name="empty-pane",
                 ),
-                rx.fragment(chat_header(), message_list(), composer(), message_info_dialog()),
+                rx.fragment(
+                    chat_header(),
+                    chat_search_bar(),
+                    message_list(),
+                    composer(),
+                    message_info_dialog(),
+                    message_dialogs(),
+                ),
             ),
         ),
         # New messages are announced politely to screen readers.

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from chat_web.components.finder import search_box, search_results, starred_dialog
 from chat_web.components.groups import new_group_dialog
 from chat_web.components.icon_button import icon_button
 from chat_web.components.local_time import local_time
@@ -10,6 +11,7 @@ from chat_web.components.status import status_tick
 from chat_web.i18n import t
 from chat_web.states.chat_list import ChatListState, PersonView
 from chat_web.states.conversation import ConversationState
+from chat_web.states.finder import FinderState
 from chat_web.states.session import SessionState
 from chat_web.views import ChatItemView
 
@@ -104,6 +106,7 @@ def sidebar() -> rx.Component:
             ),
             new_chat_dialog(),
             new_group_dialog(),
+            starred_dialog(),
             settings_dialog(),
             icon_button(
                 "log-out",
@@ -114,6 +117,8 @@ def sidebar() -> rx.Component:
             ),
             class_name="sidebar-header",
         ),
+        search_box(),
+        rx.cond(FinderState.query != "", search_results()),
         rx.el.nav(
             rx.el.h2(t("chats.title"), class_name="visually-hidden"),
             rx.cond(
@@ -122,6 +127,7 @@ def sidebar() -> rx.Component:
             ),
             rx.el.ul(rx.foreach(ChatListState.chats, chat_item), class_name="chat-list"),
             aria_label=t("chats.title"),
+            hidden=FinderState.query != "",
             class_name="chat-list-nav",
         ),
         class_name="sidebar",

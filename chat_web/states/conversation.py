@@ -16,6 +16,7 @@ from backend.content import validate_content
 from backend.errors import ChatError
 from backend.events import PresenceChanged, TypingChanged
 from backend.models import ChatKind, Message, MessageStatus, Receipts, User
+from backend.services.message_actions import MAX_STARRED_PAGE
 from chat_web import message_window as window
 from chat_web.i18n import error_text, join_names, t, tn
 from chat_web.services import services
@@ -58,6 +59,10 @@ class ConversationState(rx.State):
     # The first message that arrived since the user last read the chat ("new messages").
     unread_divider_id: str = ""
     unread_label: str = ""
+    # The message the composer answers (issue #7): its id, sender and a preview.
+    reply_id: str = ""
+    reply_sender: str = ""
+    reply_text: str = ""
     _peer_id: str = ""
     _names: dict[str, str] = {}
     _typing: dict[str, float] = {}  # user id -> when their indicator lapses (epoch seconds)
@@ -137,6 +142,8 @@ class ConversationState(rx.State):
         """Show the latest page of ``chat_id`` and mark it read (or show that it is missing)."""
         user_id = await self._user_id()
         svc = services()
+        if chat_id != self.chat_id:
+            self._clear_reply()
         self.chat_id, self.composer_error, self.announcement = chat_id, "", ""
         self.has_newer = self.is_loading_older = self._paged_back = False
         self.recent, self.first_index = [], FIRST_INDEX
@@ -163,7 +170,9 @@ class ConversationState(rx.State):
             self._names = {**self._names, **{u.id: u.display_name for u in found.values()}}
         self._receipts = page.receipts
         viewer = self._viewer(user_id)
-        self.history = [message_view(m, viewer, page.receipts) for m in page.messages]
+        self.history = self._with_stars(
+            user_id, [message_view(m, viewer, page.receipts) for m in page.messages]
+        )
         self.has_older = page.has_more
         first_unread = next(
             (m.id for m in page.messages if m.id > summary.my_read_upto and m.sender_id != user_id),
@@ -174,6 +183,58 @@ class ConversationState(rx.State):
         self._show([*self.get_value("history"), *self._unsent_after(self.get_value("history"))])
         if self._is_visible:
             svc.receipts.mark_read(user_id, chat_id)
+
+    def _with_stars(self, user_id: str, views: list[MessageView]) -> list[MessageView]:
+        """``views`` with this user's stars shown (asked in pages the service accepts)."""
+        actions = services().message_actions
+        ids = [v.id for v in views]
+        starred: set[str] = set()
+        for start in range(0, len(ids), MAX_STARRED_PAGE):
+            starred |= actions.starred_among(user_id, ids[start : start + MAX_STARRED_PAGE])
+        if not starred:
+            return views
+        return [dataclasses.replace(v, starred=True) if v.id in starred else v for v in views]
+
+    async def _apply_update(self, message: Message) -> None:
+        """A message in the window was edited, deleted for everyone or reacted to."""
+        view = message_view(message, self._viewer(await self._user_id()), self._receipts)
+        updated = window.with_update(self._window(), view)
+        if updated is not None:
+            self._show(updated)
+
+    def _apply_hidden(self, message_id: str) -> None:
+        """The user deleted a message for themselves (here or on another device)."""
+        current = self._window()
+        if any(m.id == message_id for m in current):
+            self._show(window.without(current, message_id))
+        if self.reply_id == message_id:
+            self._clear_reply()
+
+    def _apply_star(self, message_id: str, starred: bool) -> None:
+        current = self._window()
+        updated = window.with_star(current, message_id, starred)
+        if any(a is not b for a, b in zip(current, updated, strict=True)):
+            self._show(updated)
+
+    def _find(self, message_id: str) -> MessageView | None:
+        return next((m for m in self._window() if m.id == message_id), None)
+
+    def _start_reply(self, message_id: str) -> bool:
+        """The menu's Reply: the composer quotes the message (False if it can't be answered)."""
+        message = self._find(message_id)
+        if message is None or not window.is_stored(message) or message.deleted:
+            return False
+        self.reply_id = message.id
+        self.reply_sender = t("groups.you") if message.mine else (message.sender_name or self.title)
+        self.reply_text = message.text or message.media_name
+        return True
+
+    @rx.event
+    def cancel_reply(self):
+        self._clear_reply()
+
+    def _clear_reply(self) -> None:
+        self.reply_id, self.reply_sender, self.reply_text = "", "", ""
 
     def _unsent_after(self, stored: list[MessageView]) -> list[MessageView]:
         """This chat's unsent messages, minus any stored meanwhile; none is in flight any more
@@ -318,11 +379,13 @@ class ConversationState(rx.State):
             content["text"],
             now.isoformat(timespec="microseconds"),
             self._viewer("").local_day(now),
+            quote=(self.reply_id, self.reply_sender, self.reply_text),
         )
         self.unread_divider_id = ""
+        self._clear_reply()
         self._show([*self._window(), pending])
         yield  # the pending bubble reaches the browser before the round trip to storage
-        await self._store(temp_id, content["text"])
+        await self._store(temp_id, content["text"], pending.reply_id)
 
     @rx.event
     async def retry(self, temp_id: str):
@@ -333,9 +396,9 @@ class ConversationState(rx.State):
             return
         self._show(window.with_status(self._window(), temp_id, MessageStatus.PENDING.value))
         yield
-        await self._store(temp_id, failed.text)
+        await self._store(temp_id, failed.text, failed.reply_id)
 
-    async def _store(self, temp_id: str, text: str) -> None:
+    async def _store(self, temp_id: str, text: str, reply_to: str = "") -> None:
         user_id = await self._verified_user_id()
         if not user_id:
             self._mark_failed(temp_id)
@@ -347,6 +410,7 @@ class ConversationState(rx.State):
                 {"type": "text", "text": text},
                 temp_id,
                 client_ip=self.router.session.client_ip,
+                reply_to=reply_to,
             )
         except ChatError as exc:
             self.composer_error = error_text(exc.code, exc.message, exc.params)
@@ -377,9 +441,8 @@ class ConversationState(rx.State):
             return
         self._paged_back = True
         viewer = self._viewer(user_id)
-        stored = [message_view(m, viewer, self._receipts) for m in page.messages] + [
-            m for m in current if window.is_stored(m)
-        ]
+        older = [message_view(m, viewer, self._receipts) for m in page.messages]
+        stored = self._with_stars(user_id, older) + [m for m in current if window.is_stored(m)]
         if len(stored) > window.MAX_WINDOW:  # keep what the reader is looking at
             stored, self.has_newer = stored[: window.MAX_WINDOW], True
         loaded = with_day_labels(

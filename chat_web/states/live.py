@@ -15,9 +15,12 @@ from backend.events import (
     ChatChanged,
     Event,
     MessageCreated,
+    MessageHidden,
+    MessageUpdated,
     PresenceChanged,
     ReceiptsChanged,
     SessionEnded,
+    StarChanged,
     TypingChanged,
 )
 from backend.ports import SubscriptionLagged
@@ -169,6 +172,14 @@ class LiveState(rx.State):
                 conversation._apply_receipts(event.chat_receipts)
             elif isinstance(event, ChatChanged) and is_open:
                 await conversation._refresh_info()
+            elif isinstance(event, MessageUpdated) and is_open:
+                await conversation._apply_update(event.message)
+            elif isinstance(event, MessageHidden) and is_open:
+                conversation._apply_hidden(event.message_id)
+            elif isinstance(event, StarChanged):
+                if is_open:
+                    conversation._apply_star(event.message_id, event.starred)
+                return  # a star changes nothing in the chat list
         if isinstance(event, MessageCreated) and event.message.sender_id != user_id:
             receipts = services().receipts
             mark = receipts.mark_read if shown else receipts.mark_delivered
