@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import reflex as rx
 
 from backend.errors import ChatError
 from backend.models import Role
+from backend.services.groups import GroupService
 from chat_web.i18n import error_text, t, tn
 from chat_web.services import services
 from chat_web.states.chat_list import ChatListState, PersonView
@@ -149,25 +151,15 @@ class GroupState(rx.State):
         if self.is_info_open and (user_id := await self._verified_user_id()):
             await self._load_members(user_id)
 
-    async def _act(self, action: str, *args: str):
+    async def _act(self, change: Callable[[GroupService, str, str], object]):
         """Run one group change for the open chat, then show the members as they are now."""
         user_id = await self._verified_user_id()
         if not user_id:
             return rx.redirect("/login")
         chat_id = await self._chat_id()
-        groups = services().groups
         self.error = ""
         try:
-            if action == "remove":
-                groups.remove_member(user_id, chat_id, args[0])
-            elif action == "add":
-                groups.add_members(user_id, chat_id, [p.user_id for p in self.selected])
-            elif action == "leave":
-                groups.leave(user_id, chat_id)
-            elif action == "rename":
-                groups.rename(user_id, chat_id, self.title_draft)
-            elif action == "role":
-                groups.set_role(user_id, chat_id, args[0], args[1])
+            change(services().groups, user_id, chat_id)
         except ChatError as exc:
             self._fail(exc)
             return None
@@ -178,15 +170,15 @@ class GroupState(rx.State):
 
     @rx.event
     async def remove_member(self, member_id: str):
-        return await self._act("remove", member_id)
+        return await self._act(lambda g, me, chat: g.remove_member(me, chat, member_id))
 
     @rx.event
     async def make_admin(self, member_id: str):
-        return await self._act("role", member_id, Role.ADMIN.value)
+        return await self._act(lambda g, me, chat: g.set_role(me, chat, member_id, Role.ADMIN))
 
     @rx.event
     async def dismiss_admin(self, member_id: str):
-        return await self._act("role", member_id, Role.MEMBER.value)
+        return await self._act(lambda g, me, chat: g.set_role(me, chat, member_id, Role.MEMBER))
 
     @rx.event
     def start_adding(self):
@@ -195,11 +187,12 @@ class GroupState(rx.State):
 
     @rx.event
     async def add_selected(self):
-        return await self._act("add")
+        chosen = [p.user_id for p in self.selected]
+        return await self._act(lambda g, me, chat: g.add_members(me, chat, chosen))
 
     @rx.event
     async def leave_group(self):
-        result = await self._act("leave")
+        result = await self._act(lambda g, me, chat: g.leave(me, chat))
         self.is_info_open = False
         return result
 
@@ -209,4 +202,5 @@ class GroupState(rx.State):
 
     @rx.event
     async def rename(self):
-        return await self._act("rename")
+        title = self.title_draft
+        return await self._act(lambda g, me, chat: g.rename(me, chat, title))
