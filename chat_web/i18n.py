@@ -162,7 +162,6 @@ CATALOGUE_EN: dict[str, str] = {
     "media.send": "Send",
     "media.cancel": "Cancel",
     "media.retry": "Retry",
-    "media.uploading": "Uploading {name}",
     "media.upload_failed": "Could not upload {name}.",
     "media.recording": "Recording…",
     "media.stop_and_send": "Stop and send",
