@@ -194,6 +194,7 @@ def test_pasted_and_dropped_files_are_sent_and_a_cancelled_upload_is_not(person,
 # --- the optimistic bubble, the gallery and the viewer (photos and videos) -------------------
 
 UPLOADS = "**/api/v1/media/upload**"
+GALLERY_PAGE = 24  # chat_web/states/gallery.py GALLERY_PAGE
 SENT = re.compile(r"^(sent|delivered|read)$")
 
 
@@ -389,6 +390,44 @@ def test_an_upload_that_breaks_keeps_its_bubble_and_retry_sends_it(person, tmp_p
     expect(page.get_by_test_id("message")).to_have_count(1)
     expect(bob.page.get_by_test_id("chat-item-" + page.url.rsplit("/", 1)[1])).to_contain_text(
         "📄 notes.pdf"
+    )
+
+
+def test_the_gallery_loads_older_files_a_page_at_a_time(person, app_services, tmp_path):
+    alice, bob = person("Alice"), person("Bob")
+    chat_id = start_chat(alice, bob)
+    alice_id = next(
+        u.id for u in app_services.accounts.search_users("", alice.username)
+        if u.username == alice.username
+    )  # fmt: skip
+    photo = tmp_path / "p.jpg"
+    photo.write_bytes(samples.jpeg_with_location(64, 48))
+    sent, media_ids = [], []
+    for i in range(GALLERY_PAGE + 2):  # one page and a bit, arranged behind the app's back
+        media = app_services.media.upload(alice_id, chat_id, photo, f"p{i}.jpg")
+        content = {"type": "image", "mediaId": media.id}
+        sent.append(app_services.messaging.send_message(alice_id, chat_id, content).id)
+        media_ids.append(media.id)
+    page = bob.page
+    page.reload()
+    page.get_by_test_id(f"chat-item-{chat_id}").click()
+    page.get_by_test_id("contact-info-button").click()
+
+    tiles = page.get_by_test_id("media-gallery").locator("[data-testid^=gallery-item-]")
+    expect(tiles).to_have_count(GALLERY_PAGE)
+    expect(page.get_by_test_id(f"gallery-item-{sent[-1]}")).to_be_visible()  # newest first
+    expect(page.get_by_test_id(f"gallery-item-{sent[0]}")).to_have_count(0)
+    page.get_by_test_id("gallery-more").click()
+    expect(tiles).to_have_count(GALLERY_PAGE + 2)
+    expect(page.get_by_test_id("gallery-more")).to_have_count(0)
+    # The viewer, opened at the oldest, reaches the newest (it pages through the chat too).
+    page.get_by_test_id(f"gallery-item-{sent[0]}").click()
+    expect(page.get_by_test_id("photo-viewer-next")).to_be_enabled()
+    for _ in range(GALLERY_PAGE + 1):
+        page.get_by_test_id("photo-viewer-next").click()
+    expect(page.get_by_test_id("photo-viewer-next")).to_be_disabled()
+    expect(page.get_by_test_id("photo-viewer-image")).to_have_attribute(
+        "src", f"/api/v1/media/{media_ids[-1]}/full"
     )
 
 
