@@ -1,8 +1,9 @@
 // Media in the browser: attach (paperclip, drag-and-drop, paste) with a preview and caption,
 // uploads with progress, cancel and retry (XHR straight to /api/v1/media/upload, so the file
-// never passes through Reflex's state), voice notes with MediaRecorder, and the photo viewer.
-// After an upload the server's answer names the media; the hidden #media-send button hands it
-// to the Reflex state, which sends the message (chat_web/states/media.py).
+// never passes through Reflex's state), voice notes with MediaRecorder, and the full-screen
+// viewer of the chat's photos and videos. Each upload's bubble is drawn by the Reflex state
+// at once (pending, from the local copy); hidden buttons tell it how the upload goes, and
+// #media-send hands it the server's media id to send the message (chat_web/states/media.py).
 (() => {
   "use strict";
 
@@ -37,70 +38,146 @@
     return node;
   }
 
-  // --- sending an uploaded file ------------------------------------------------------------
-  function sendMessage(media, caption, chat) {
-    window.__mediaPayload = JSON.stringify({
-      chatId: chat,
-      mediaId: media.mediaId,
-      kind: media.kind,
-      caption: caption || "",
-      tempId: crypto.randomUUID ? crypto.randomUUID() : String(Date.now() + Math.random()),
-    });
-    document.getElementById("media-send")?.click();
+  // --- uploads, told to the Reflex state ---------------------------------------------------
+  // The state draws each upload's bubble (chat_web/states/media.py); this script holds the
+  // file, sends it, and reports what happens through hidden buttons with a JSON payload.
+  function report(buttonId, payload) {
+    window.__mediaPayload = JSON.stringify(payload);
+    document.getElementById(buttonId)?.click();
   }
 
-  // --- uploads -----------------------------------------------------------------------------
-  function upload(file, name, caption, chat) {
-    const row = el("div", { className: "upload-row", dataset: { testid: "upload-row" } });
-    const label = el("span", { className: "upload-name", textContent: name });
-    const bar = el("progress", { max: 100, value: 0, dataset: { testid: "upload-progress" } });
-    bar.setAttribute("aria-label", word("uploading").replace("{name}", name));
-    const cancel = el("button", {
-      type: "button", className: "upload-cancel", textContent: word("cancel"),
-      dataset: { testid: "upload-cancel" },
-    });
-    // The local picture shows at once, while the bytes travel.
-    const local = file.type?.startsWith("image/") ? URL.createObjectURL(file) : "";
-    if (local) row.append(el("img", { src: local, alt: "", className: "upload-thumb" }));
-    row.append(label, bar, cancel);
-    tray().append(row);
+  const newTempId = () =>
+    crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`;
 
+  // temp id -> { tempId, file, name, caption, chat, kind, duration, localUrl, xhr, mediaId }
+  const uploads = new Map();
+  const KEEP_LOCAL_MS = 60_000; // the local copy outlives the upload a while (a failed send)
+
+  function guessKind(file) {
+    // Only a guess for the bubble: the server judges the bytes when it answers.
+    if (/^image\/(jpeg|png|gif|webp)$/.test(file.type || "")) return "image";
+    if ((file.type || "").startsWith("video/")) return "video";
+    return "document";
+  }
+
+  function startUpload(file, name, caption, chat, extra = {}) {
+    const kind = extra.kind || guessKind(file);
+    const entry = {
+      tempId: newTempId(), file, name, caption, chat, kind,
+      duration: extra.duration || 0,
+      // The picture shows at once, from this tab's copy, while the bytes travel.
+      localUrl: kind === "image" || kind === "video" ? URL.createObjectURL(file) : "",
+      xhr: null, mediaId: "", progress: 0,
+    };
+    uploads.set(entry.tempId, entry);
+    announce(entry);
+    transmit(entry);
+  }
+
+  function announce(entry) {
+    report("media-start", {
+      chatId: entry.chat, tempId: entry.tempId, kind: entry.kind, name: entry.name,
+      size: entry.file?.size || 0, duration: entry.duration, localUrl: entry.localUrl,
+      caption: entry.caption,
+    });
+  }
+
+  function transmit(entry) {
     const xhr = new XMLHttpRequest();
-    const query = new URLSearchParams({ chatId: chat, filename: name });
+    entry.xhr = xhr;
+    entry.progress = 0;
+    const query = new URLSearchParams({
+      chatId: entry.chat, filename: entry.name, tempId: entry.tempId,
+    });
     xhr.open("POST", `/api/v1/media/upload?${query}`);
     xhr.setRequestHeader("Content-Type", "application/octet-stream");
     xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable) bar.value = Math.round((100 * e.loaded) / e.total);
+      if (!e.lengthComputable) return;
+      entry.progress = Math.round((100 * e.loaded) / e.total);
+      paint(entry);
     };
-    xhr.onloadend = () => { if (local) URL.revokeObjectURL(local); };
+    const failedText = () => word("upload_failed").replace("{name}", entry.name);
     xhr.onload = () => {
+      if (entry.xhr !== xhr) return; // cancelled meanwhile
+      entry.xhr = null;
       let body = {};
       try { body = JSON.parse(xhr.responseText); } catch { /* not JSON: a proxy's page */ }
       if (xhr.status === 201 && body.mediaId) {
-        row.remove();
-        sendMessage(body, caption, chat);
+        entry.mediaId = body.mediaId;
+        entry.kind = body.kind || entry.kind; // the server's judgement
+        send(entry);
+        setTimeout(() => release(entry), KEEP_LOCAL_MS);
       } else {
-        failed(body.message || word("upload_failed").replace("{name}", name));
+        failed(entry, body.message || failedText());
       }
     };
-    xhr.onerror = () => failed(word("upload_failed").replace("{name}", name));
-    xhr.onabort = () => row.remove();
-    cancel.onclick = () => xhr.abort();
-    xhr.send(file);
-
-    // A failed upload keeps its row with the reason, a retry and a dismiss: nothing is lost.
-    function failed(message) {
-      row.replaceChildren(
-        el("span", { className: "upload-error", role: "alert", textContent: message }),
-        el("button", {
-          type: "button", className: "upload-retry", textContent: word("retry"),
-          dataset: { testid: "upload-retry" },
-          onclick: () => { row.remove(); upload(file, name, caption, chat); },
-        }),
-        el("button", { type: "button", textContent: word("cancel"), onclick: () => row.remove() }),
-      );
-    }
+    xhr.onerror = () => {
+      if (entry.xhr !== xhr) return;
+      entry.xhr = null;
+      failed(entry, failedText());
+    };
+    xhr.send(entry.file);
   }
+
+  function send(entry) {
+    report("media-send", {
+      chatId: entry.chat, tempId: entry.tempId, mediaId: entry.mediaId, kind: entry.kind,
+      caption: entry.caption,
+    });
+  }
+
+  function failed(entry, message) {
+    report("media-failed", { chatId: entry.chat, tempId: entry.tempId, message });
+  }
+
+  // Sent: the bubble now shows the server's copy, so the file and its local URL can go (a
+  // retry of a failed send needs only the media id). Not while its bubble still waits.
+  function release(entry) {
+    const waiting = document.querySelector(`[data-upload-cancel="${CSS.escape(entry.tempId)}"]`);
+    if (waiting) { setTimeout(() => release(entry), KEEP_LOCAL_MS); return; }
+    if (entry.localUrl) URL.revokeObjectURL(entry.localUrl);
+    entry.file = null;
+    entry.localUrl = "";
+  }
+
+  function paint(entry) {
+    const selector = `[data-upload-progress="${CSS.escape(entry.tempId)}"]`;
+    for (const bar of document.querySelectorAll(selector)) bar.value = entry.progress;
+  }
+
+  function cancel(tempId) {
+    const entry = uploads.get(tempId);
+    uploads.delete(tempId);
+    if (entry?.xhr) {
+      const xhr = entry.xhr;
+      entry.xhr = null;
+      xhr.abort(); // the server drops what it stored of it (by the temp id)
+    }
+    if (entry?.localUrl) URL.revokeObjectURL(entry.localUrl);
+    report("media-cancel", { chatId: entry?.chat || chatId(), tempId });
+  }
+
+  function retry(tempId) {
+    const entry = uploads.get(tempId);
+    if (!entry || (!entry.file && !entry.mediaId)) {
+      // The page was reloaded since: the file is no longer here to send.
+      uploads.delete(tempId);
+      report("media-cancel", { chatId: chatId(), tempId, gone: true });
+      return;
+    }
+    announce(entry); // the same bubble, pending again
+    if (entry.xhr) return; // still on its way (the bubble failed when the chat was left)
+    if (entry.mediaId) send(entry);
+    else transmit(entry);
+  }
+
+  // The bubble's buttons (chat_web/components/media.py) carry the temp id.
+  document.addEventListener("click", (event) => {
+    const cancelButton = event.target.closest?.("[data-upload-cancel]");
+    if (cancelButton) { cancel(cancelButton.dataset.uploadCancel); return; }
+    const retryButton = event.target.closest?.("[data-upload-retry]");
+    if (retryButton) retry(retryButton.dataset.uploadRetry);
+  });
 
   // --- the preview before sending ----------------------------------------------------------
   function openPanel(files) {
@@ -137,7 +214,7 @@
     send.onclick = () => {
       const text = caption.value.trim();
       closePanel();
-      files.forEach((file, i) => upload(file, file.name || "file", i === 0 ? text : "", chat));
+      files.forEach((file, i) => startUpload(file, file.name || "file", i === 0 ? text : "", chat));
     };
     cancel.onclick = closePanel;
     caption.onkeydown = (e) => {
@@ -268,7 +345,8 @@
       const type = recorder.mimeType || "audio/webm";
       const blob = new Blob(chunks, { type });
       const ext = type.includes("ogg") ? "ogg" : "webm";
-      upload(blob, `voice-message.${ext}`, "", chat);
+      const duration = (Date.now() - started) / 1000;
+      startUpload(blob, `voice-message.${ext}`, "", chat, { kind: "voice", duration });
     };
     cancel.onclick = () => stopRecording(false);
     stop.onclick = () => stopRecording(true);
@@ -304,13 +382,40 @@
     else startRecording(button); // keyboard: Enter or Space
   });
 
-  // --- the photo viewer --------------------------------------------------------------------
+  // --- the viewer: the chat's photos and videos, full screen ------------------------------
+  // Opened from a bubble or from the gallery at one item, it steps through the chat's photos
+  // and videos as the server lists them (newest first, a page at a time): "previous" is
+  // older, "next" newer. Inside a dialog (the gallery) it is put in that dialog, whose focus
+  // trap and outside-click handling would otherwise fight it.
   let viewer = null;
+  const VIEWER_PAGE = 50;
+
+  async function mediaPage(chat, cursor) {
+    const query = new URLSearchParams({ limit: String(VIEWER_PAGE) });
+    query.append("kind", "image");
+    query.append("kind", "video");
+    if (cursor) query.set("cursor", cursor);
+    const response = await fetch(`/api/v1/chats/${encodeURIComponent(chat)}/media?${query}`, {
+      credentials: "same-origin",
+    });
+    if (!response.ok) throw new Error(`gallery: ${response.status}`);
+    const page = await response.json();
+    return {
+      cursor: page.nextCursor || "",
+      items: page.media.map((m) => ({
+        mediaId: m.mediaId, kind: m.kind, alt: "",
+        url: m.kind === "image" ? `${m.url}/full` : m.url,
+        poster: m.kind === "video" ? m.thumbnailUrl || "" : "",
+      })),
+    };
+  }
 
   function openViewer(opener) {
-    const all = [...document.querySelectorAll("[data-testid=message-list] .media-open")];
-    let index = Math.max(0, all.indexOf(opener));
-    const image = el("img", { className: "viewer-image", dataset: { testid: "photo-viewer-image" } });
+    const mediaId = opener.dataset.mediaId;
+    const chat = chatId();
+    if (!mediaId || !chat) return; // a file still on its way has no viewer
+    closeViewer();
+    const stage = el("div", { className: "viewer-stage" });
     const download = el("a", { className: "viewer-button", textContent: word("download"),
                                dataset: { testid: "photo-viewer-download" } });
     const prev = el("button", { type: "button", className: "viewer-button", textContent: "‹",
@@ -322,47 +427,119 @@
     prev.setAttribute("aria-label", word("previous"));
     next.setAttribute("aria-label", word("next"));
     close.setAttribute("aria-label", word("close"));
-    const show = () => {
-      const item = all[index];
-      image.src = item.dataset.full;
-      image.alt = item.querySelector("img")?.alt || "";
-      download.href = item.dataset.full;
-      download.setAttribute("download", "");
-      prev.disabled = index === 0;
-      next.disabled = index === all.length - 1;
-    };
-    prev.onclick = () => { if (index > 0) { index -= 1; show(); } };
-    next.onclick = () => { if (index < all.length - 1) { index += 1; show(); } };
     const node = el("div", { className: "photo-viewer", role: "dialog",
                              dataset: { testid: "photo-viewer" } }, [
       el("div", { className: "viewer-bar" }, [download, close]),
-      prev, image, next,
+      prev, stage, next,
     ]);
     node.setAttribute("aria-modal", "true");
-    node.setAttribute("aria-label", word("photo"));
+    node.setAttribute("aria-label", word("viewer"));
+    const state = {
+      node, opener, prev, next, stage, download, chat, cursor: "", loading: false,
+      index: 0,
+      items: [{
+        mediaId, kind: opener.dataset.kind || "image", url: opener.dataset.full,
+        poster: opener.dataset.poster || "", alt: opener.querySelector("img")?.alt || "",
+      }],
+    };
+    prev.onclick = () => older(state);
+    next.onclick = () => newer(state);
     close.onclick = () => closeViewer();
     node.onclick = (e) => { if (e.target === node) closeViewer(); };
-    viewer = { node, opener, prev, next };
-    show();
-    document.body.append(node);
+    viewer = state;
+    show(state);
+    (opener.closest(".rt-BaseDialogContent") || document.body).append(node);
     close.focus();
+    locate(state);
+  }
+
+  function show(state) {
+    const item = state.items[state.index];
+    const shown = item.kind === "video"
+      ? el("video", { src: item.url, poster: item.poster, controls: true, playsInline: true,
+                      preload: "metadata", className: "viewer-video",
+                      dataset: { testid: "photo-viewer-video" } })
+      : el("img", { src: item.url, alt: item.alt, className: "viewer-image",
+                    dataset: { testid: "photo-viewer-image" } });
+    state.stage.replaceChildren(shown);
+    state.download.href = item.url;
+    state.download.setAttribute("download", "");
+    buttons(state);
+  }
+
+  function buttons(state) {
+    state.prev.disabled = state.index >= state.items.length - 1 && !state.cursor;
+    state.next.disabled = state.index === 0;
+  }
+
+  // Find the opened item among the chat's media (paging back until it turns up).
+  async function locate(state) {
+    const wanted = state.items[state.index].mediaId;
+    let items = [];
+    let cursor = "";
+    let found = -1;
+    try {
+      do {
+        const page = await mediaPage(state.chat, cursor);
+        items = items.concat(page.items);
+        cursor = page.cursor;
+        found = items.findIndex((item) => item.mediaId === wanted);
+      } while (found < 0 && cursor);
+    } catch {
+      return; // offline: the one item still shows
+    }
+    if (viewer !== state || found < 0) return;
+    items[found] = state.items[state.index]; // keep what is on screen (its alt text)
+    Object.assign(state, { items, index: found, cursor });
+    buttons(state);
+  }
+
+  async function older(state) {
+    if (state.index >= state.items.length - 1) {
+      if (!state.cursor || state.loading) return;
+      state.loading = true;
+      try {
+        const page = await mediaPage(state.chat, state.cursor);
+        state.items = state.items.concat(page.items);
+        state.cursor = page.cursor;
+      } catch {
+        /* offline: stay here */
+      } finally {
+        state.loading = false;
+      }
+      if (viewer !== state || state.index >= state.items.length - 1) { buttons(state); return; }
+    }
+    state.index += 1;
+    show(state);
+  }
+
+  function newer(state) {
+    if (state.index === 0) return;
+    state.index -= 1;
+    show(state);
   }
 
   function closeViewer() {
     if (!viewer) return;
-    viewer.node.remove();
-    viewer.opener.focus?.();
+    const { node, opener } = viewer;
     viewer = null;
+    node.remove(); // a playing video stops with it
+    opener.focus?.();
   }
 
   document.addEventListener("click", (event) => {
     const opener = event.target.closest?.(".media-open");
     if (opener) openViewer(opener);
   });
-  document.addEventListener("keydown", (event) => {
+  // Capturing on window runs before the dialog's own Escape handler (on document): Escape
+  // closes the viewer, not the panel under it.
+  window.addEventListener("keydown", (event) => {
     if (!viewer) return;
-    if (event.key === "Escape") closeViewer();
-    else if (event.key === "ArrowLeft") viewer.prev.click();
+    if (event.key === "Escape") {
+      event.stopPropagation();
+      event.preventDefault();
+      closeViewer();
+    } else if (event.key === "ArrowLeft") viewer.prev.click();
     else if (event.key === "ArrowRight") viewer.next.click();
-  });
+  }, true);
 })();

@@ -83,13 +83,15 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     bus, limiter = _bus(settings), _rate_limiter(settings, clock)
     chats = ChatService(chat_store, messages, users, bus, clock)
     receipts = ReceiptService(chats, chat_store, bus, clock)
-    blobs = build_blob_storage(settings)
-    media = MediaService(settings, chats, SqlMediaStore(engine), blobs, clock)
-    messaging = MessagingService(
-        settings, chats, chat_store, messages, receipts, limiter, bus, clock, media
-    )
     actions: MessageActionStore = (
         SqlMessageActionStore(engine, search_index) if in_sql else UnavailableMessageActionStore()
+    )
+    blobs = build_blob_storage(settings)
+    media = MediaService(
+        settings, chats, SqlMediaStore(engine), blobs, clock, messages=messages, actions=actions
+    )
+    messaging = MessagingService(
+        settings, chats, chat_store, messages, receipts, limiter, bus, clock, media
     )
     return Services(
         settings=settings,

@@ -226,6 +226,7 @@ class Media:
     variants: tuple[str, ...]
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
     message_id: str = ""  # the message that sent it ("" while only uploaded)
+    temp_id: str = ""  # the client's id of the message it was uploaded for ("" = none given)
 
 
 @dataclasses.dataclass(frozen=True)

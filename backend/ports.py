@@ -290,10 +290,29 @@ class MediaStore(Protocol):
         """Record the message that sent the media (the first one; a resend changes nothing)."""
 
     def list_sent(
-        self, chat_id: str, kinds: Iterable[str], before_message_id: str, limit: int
+        self,
+        chat_id: str,
+        kinds: Iterable[str],
+        before_message_id: str,
+        limit: int,
+        after_message_id: str = "",
+        upto_message_id: str = "",
     ) -> list[Media]:
         """Sent media of the chat of these kinds, newest message first, older than
-        ``before_message_id`` ("" = from the newest)."""
+        ``before_message_id`` ("" = from the newest), sent in messages within
+        (``after_message_id``, ``upto_message_id``] ("" = unbounded): a member's readable
+        range."""
+
+    def find_unsent(self, owner_id: str, temp_id: str) -> list[Media]:
+        """The owner's uploads made for the client message ``temp_id`` and not sent."""
+
+    def list_unsent(self, created_before: datetime, limit: int) -> list[Media]:
+        """Up to ``limit`` uploads never sent in a message, made before ``created_before``,
+        oldest first."""
+
+    def delete_unsent(self, media_id: str) -> bool:
+        """Delete the record if it was never sent (checked in the same statement, so a send
+        that got there first keeps it); whether it was deleted. Its quota cost goes with it."""
 
 
 class BlobMissing(Exception):

@@ -64,6 +64,10 @@ class Settings:
     media_quota_bytes: int = 2 * 1024 * 1024 * 1024
     # How long a presigned S3 link stays good: long enough to load, too short to pass around.
     media_url_ttl: timedelta = timedelta(minutes=5)
+    # An upload never sent in a message is deleted after this (blobs and record), and stops
+    # counting against its owner's quota; the sweeper looks every ``media_sweep_seconds``.
+    media_unsent_grace: timedelta = timedelta(hours=24)
+    media_sweep_seconds: float = 600.0
     # Scale-out engines; each one left empty keeps its embedded twin (SQL messages, in-process
     # bus and rate limits).
     redis_url: str = ""
@@ -129,6 +133,17 @@ class Settings:
             s3_region=env.get("AWS_DEFAULT_REGION", env.get("AWS_REGION", defaults.s3_region)),
             media_quota_bytes=int(env.get("CHAT_MEDIA_QUOTA_BYTES", defaults.media_quota_bytes)),
             max_document_bytes=int(env.get("CHAT_MAX_DOCUMENT_BYTES", defaults.max_document_bytes)),
+            media_unsent_grace=timedelta(
+                seconds=float(
+                    env.get(
+                        "CHAT_MEDIA_UNSENT_GRACE_SECONDS",
+                        defaults.media_unsent_grace.total_seconds(),
+                    )
+                )
+            ),
+            media_sweep_seconds=float(
+                env.get("CHAT_MEDIA_SWEEP_SECONDS", defaults.media_sweep_seconds)
+            ),
             allowed_origins=tuple(
                 o.strip().rstrip("/")
                 for o in env.get("CHAT_ALLOWED_ORIGINS", "").split(",")

@@ -45,3 +45,19 @@ async def sweep_presence() -> None:
             presence.sweep()
         except Exception:  # a storage hiccup must not end presence for the process
             log.exception("presence sweep failed")
+
+
+@app.register_lifespan_task
+async def sweep_unsent_media() -> None:
+    """Delete uploads nobody sent within the grace period (cancelled tabs, closed laptops), so
+    they stop counting against their owners' quotas. Every process may sweep: deletes are
+    conditional, a file swept twice is gone once."""
+    svc = services()
+    media, interval = svc.media, svc.settings.media_sweep_seconds
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            # Blob deletes are network calls on S3: off the event loop.
+            await asyncio.to_thread(media.sweep_unsent)
+        except Exception:  # storage down for a moment: the next sweep tries again
+            log.exception("sweeping unsent uploads failed")

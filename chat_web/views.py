@@ -47,6 +47,10 @@ class MessageView:
     reactions: list[ReactionView] = dataclasses.field(default_factory=list)
     # The text cut into plain and link pieces, only when it holds a link (else empty).
     parts: list[TextPart] = dataclasses.field(default_factory=list)
+    # Media (issue #6): a file this tab is uploading; its bubble shows the local copy
+    # (``local_url``, a blob: URL of this tab) with progress and cancel until it is sent.
+    is_upload: bool = False
+    local_url: str = ""
 
 
 @dataclasses.dataclass
@@ -186,13 +190,7 @@ def _with_media(view: MessageView, content: dict[str, Any]) -> MessageView:
     width, height = _fit(content.get("width"), content.get("height"), BUBBLE_MEDIA_PX)
     raw_name = content.get("name")
     name = raw_name if isinstance(raw_name, str) else ""
-    if kind == "document":
-        extension = name.rsplit(".", 1)[1].upper() if "." in name else t("media.file")
-        info = t("media.document_info", type=extension[:8], size=human_size(content.get("size")))
-    elif kind in ("voice", "video"):
-        info = clock_duration(content.get("duration"))
-    else:
-        info = ""
+    info = media_info(kind, name, content.get("size"), content.get("duration"))
     waveform = content.get("waveform")
     return dataclasses.replace(
         view,
@@ -207,6 +205,17 @@ def _with_media(view: MessageView, content: dict[str, Any]) -> MessageView:
         if isinstance(waveform, list)
         else [],
     )
+
+
+def media_info(kind: str, name: str, size: object, duration: object) -> str:
+    """The line under a file: "PDF · 1.2 MB" for a document, "0:12" for a voice note or
+    video, nothing for a photo."""
+    if kind == "document":
+        extension = name.rsplit(".", 1)[1].upper() if "." in name else t("media.file")
+        return t("media.document_info", type=extension[:8], size=human_size(size))
+    if kind in ("voice", "video"):
+        return clock_duration(duration)
+    return ""
 
 
 def _fit(width: object, height: object, box: int) -> tuple[int, int]:
@@ -288,6 +297,34 @@ def pending_view(
         quote_sender=quote[1],
         quote_text=quote[2],
         parts=text_parts(text),
+    )
+
+
+def upload_view(
+    temp_id: str,
+    kind: str,
+    name: str,
+    info: str,
+    caption: str,
+    local_url: str,
+    now_iso: str,
+    day: str = "",
+) -> MessageView:
+    """The bubble of a file this tab is uploading: pending, drawn from the local copy."""
+    return MessageView(
+        id=temp_id,
+        temp_id=temp_id,
+        text=caption,
+        sent_at=now_iso,
+        mine=True,
+        status=MessageStatus.PENDING.value,
+        kind=kind,
+        day=day,
+        media_name=name,
+        media_info=info,
+        parts=text_parts(caption),
+        is_upload=True,
+        local_url=local_url,
     )
 
 

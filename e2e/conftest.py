@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -85,11 +86,13 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def new_page(browser: Browser, base_url: str) -> Iterator[Callable[[], Page]]:
+def new_page(browser: Browser, base_url: str) -> Iterator[Callable[..., Page]]:
+    """A page in a fresh browser context; ``options`` go to the context (e.g. a phone's
+    ``viewport``)."""
     contexts = []
 
-    def make() -> Page:
-        context = browser.new_context(base_url=base_url)
+    def make(**options: Any) -> Page:
+        context = browser.new_context(base_url=base_url, **options)
         context.set_default_timeout(15_000)
         context.add_init_script(STATUS_RECORDER)
         contexts.append(context)
@@ -127,9 +130,9 @@ def sign_in(page: Page, username: str) -> None:
 
 
 @pytest.fixture
-def person(new_page: Callable[[], Page]) -> Callable[[str], Person]:
-    """A new user, signed up in a browser context of their own."""
-    return lambda name: sign_up(new_page(), name)
+def person(new_page: Callable[..., Page]) -> Callable[..., Person]:
+    """A new user, signed up in a browser context of their own (options as ``new_page``)."""
+    return lambda name, **options: sign_up(new_page(**options), name)
 
 
 def start_chat(me: Person, other: Person) -> str:

@@ -43,6 +43,10 @@ TEST_ENV = {
     "CHAT_PRESENCE_TTL_SECONDS": "4",
     "CHAT_SENDS_PER_USER": "1000000",
     "CHAT_SENDS_PER_IP": "1000000",
+    # Uploads never sent are swept after 20 s (a day in production), so a test can watch the
+    # app's sweeper do it; every other test sends its uploads within moments.
+    "CHAT_MEDIA_UNSENT_GRACE_SECONDS": "20",
+    "CHAT_MEDIA_SWEEP_SECONDS": "1",
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import time
 import uuid
 
 import httpx
@@ -221,3 +222,152 @@ def test_a_voice_note_sent_over_the_socket_reaches_the_partner_with_its_waveform
     assert len(content["waveform"]) == 48
     chats = client.get(f"{API}/chats", headers=bob.headers).json()["chats"]
     assert chats[0]["lastMessage"]["preview"] == "🎤 Voice message (0:04)"
+
+
+# --- byte ranges (local files), cancelling, the sweeper ---------------------------------------
+
+
+def send_media(client: httpx.Client, who, chat_id: str, media: dict) -> str:
+    sent = client.post(
+        f"{API}/chats/{chat_id}/messages",
+        json={"content": {"type": media["kind"], "mediaId": media["mediaId"]}},
+        headers=who.headers,
+    )
+    assert sent.status_code == 201, sent.text
+    return str(sent.json()["messageId"])
+
+
+def ranged(client: httpx.Client, who, url: str, spec: str) -> httpx.Response:
+    return client.get(url, headers={**who.headers, "Range": f"bytes={spec}"})
+
+
+def test_a_video_seeks_with_range_requests_members_only(client, tmp_path):
+    alice, bob, carol = (register(client, n) for n in ("alice", "bob", "carol"))
+    chat_id = open_chat(client, alice, bob)
+    data = samples.webm_video(tmp_path, seconds=2)
+    video = upload(client, alice, chat_id, data, "clip.webm").json()
+    assert video["kind"] == "video"
+    send_media(client, alice, chat_id, video)
+    size, url = len(data), video["url"]
+
+    whole = client.get(url, headers=bob.headers)
+    assert whole.status_code == 200 and whole.content == data
+    assert whole.headers["accept-ranges"] == "bytes"
+
+    head = ranged(client, bob, url, "0-99")
+    assert head.status_code == 206
+    assert head.headers["content-range"] == f"bytes 0-99/{size}"
+    assert head.headers["content-length"] == "100"
+    assert head.content == data[:100]
+    assert head.headers["x-content-type-options"] == "nosniff"  # the safety headers stay
+    assert head.headers["content-type"] == "video/webm"
+    middle = ranged(client, bob, url, f"1000-{size + 5000}")  # an end past the file: clipped
+    assert middle.status_code == 206 and middle.content == data[1000:]
+    assert middle.headers["content-range"] == f"bytes 1000-{size - 1}/{size}"
+    tail = ranged(client, bob, url, "-64")
+    assert tail.status_code == 206 and tail.content == data[-64:]
+    both = ranged(client, bob, url, "0-9,20-29")
+    assert both.status_code == 206
+    assert both.headers["content-type"].startswith("multipart/byteranges; boundary=")
+    assert data[:10] in both.content and data[20:30] in both.content
+
+    beyond = ranged(client, bob, url, f"{size}-")
+    assert beyond.status_code == 416
+    assert beyond.headers["content-range"] == f"bytes */{size}"
+    assert_error(ranged(client, carol, url, "0-99"), 404, "not_found")  # only for members
+    assert_error(httpx.get(f"{client.base_url}{url}", headers={"Range": "bytes=0-9"}), 401,
+                 "unauthenticated")  # fmt: skip
+
+
+def test_a_removed_member_still_fetches_what_they_received_but_nothing_newer(client):
+    alice, bob, carol = (register(client, n) for n in ("alice", "bob", "carol"))
+    chat_id = client.post(
+        f"{API}/chats",
+        json={"groupName": "Team", "participantIds": [bob.id, carol.id]},
+        headers=alice.headers,
+    ).json()["chatId"]
+    received = upload(client, alice, chat_id, samples.pdf("before"), "before.pdf").json()
+    send_media(client, alice, chat_id, received)
+    removed = client.delete(f"{API}/chats/{chat_id}/members/{bob.id}", headers=alice.headers)
+    assert removed.status_code == 204
+    later = upload(client, carol, chat_id, samples.pdf("after"), "after.pdf").json()
+    send_media(client, carol, chat_id, later)
+
+    assert ranged(client, bob, received["url"], "0-3").content == b"%PDF"
+    assert_error(client.get(later["url"], headers=bob.headers), 404, "not_found")
+    gallery = client.get(f"{API}/chats/{chat_id}/media", headers=bob.headers).json()
+    assert [m["name"] for m in gallery["media"]] == ["before.pdf"]
+
+
+def usage(client: httpx.Client, who) -> int:
+    response = client.get(f"{API}/media/usage", headers=who.headers)
+    assert response.status_code == 200, response.text
+    return int(response.json()["usedBytes"])
+
+
+def test_cancelling_an_upload_gives_its_storage_back(client):
+    alice, bob = register(client, "alice"), register(client, "bob")
+    chat_id = open_chat(client, alice, bob)
+    quota = client.get(f"{API}/media/usage", headers=alice.headers).json()["quotaBytes"]
+    assert quota > 0 and usage(client, alice) == 0
+
+    by_temp = upload(client, alice, chat_id, samples.pdf(), "a.pdf", tempId="tmp-1").json()
+    assert usage(client, alice) == by_temp["size"]
+    assert client.delete(f"{API}/media/uploads/tmp-1", headers=alice.headers).status_code == 204
+    assert usage(client, alice) == 0
+    assert_error(client.get(by_temp["url"], headers=alice.headers), 404, "not_found")
+    # Cancelling again, or what was never there, is not an error.
+    assert client.delete(f"{API}/media/uploads/tmp-1", headers=alice.headers).status_code == 204
+
+    by_id = upload(client, alice, chat_id, samples.jpeg_with_location(), "p.jpg").json()
+    assert usage(client, alice) > 0
+    assert_error(client.delete(by_id["url"], headers=bob.headers), 404, "not_found")
+    assert client.delete(by_id["url"], headers=alice.headers).status_code == 204
+    assert usage(client, alice) == 0
+
+    sent = upload(client, alice, chat_id, samples.pdf(), "sent.pdf").json()
+    send_media(client, alice, chat_id, sent)
+    assert_error(client.delete(sent["url"], headers=alice.headers), 400, "invalid_input")
+    assert client.get(sent["url"], headers=bob.headers).status_code == 200
+
+
+def test_an_upload_abandoned_while_it_is_processed_is_not_kept(client, app_data_dir, tmp_path):
+    alice, bob = register(client, "alice"), register(client, "bob")
+    chat_id = open_chat(client, alice, bob)
+    body = samples.webm_video(tmp_path, seconds=3)  # ffprobe + ffmpeg: time to walk away
+    incoming = app_data_dir / "uploads"
+
+    connection = http.client.HTTPConnection(client.base_url.host, client.base_url.port)
+    connection.putrequest("POST", f"{API}/media/upload?chatId={chat_id}&filename=v.webm")
+    connection.putheader("Authorization", f"Bearer {alice.token}")
+    connection.putheader("Content-Type", "application/octet-stream")
+    connection.putheader("Content-Length", str(len(body)))
+    connection.endheaders(body)
+    # The whole body reached the server (its temporary file is complete): then walk away.
+    deadline = time.monotonic() + 10
+    while not any(p.stat().st_size == len(body) for p in incoming.glob("upload-*")):
+        assert time.monotonic() < deadline, "the upload never arrived whole"
+        time.sleep(0.005)
+    connection.close()
+    while any(incoming.glob("upload-*")):  # processed (the temporary file goes at the end)
+        assert time.monotonic() < deadline + 20, "the upload was never processed"
+        time.sleep(0.02)
+    time.sleep(0.3)  # the route's last step after processing
+
+    assert usage(client, alice) == 0
+
+
+def test_uploads_never_sent_are_swept_by_the_running_app(client):
+    alice, bob = register(client, "alice"), register(client, "bob")
+    chat_id = open_chat(client, alice, bob)
+    # The test server sweeps every second and keeps unsent uploads 20 s (e2e/server.py).
+    forgotten = upload(client, alice, chat_id, samples.pdf("forgotten"), "forgotten.pdf").json()
+    kept = upload(client, alice, chat_id, samples.pdf("kept"), "kept.pdf").json()
+    send_media(client, alice, chat_id, kept)
+    assert usage(client, alice) == forgotten["size"] + kept["size"]
+
+    deadline = time.monotonic() + 60
+    while usage(client, alice) != kept["size"]:
+        assert time.monotonic() < deadline, "the unsent upload was never swept"
+        time.sleep(1)
+    assert client.get(kept["url"], headers=bob.headers).content == samples.pdf("kept")

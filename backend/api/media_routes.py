@@ -1,5 +1,6 @@
-"""Media under /api/v1/media: upload (streamed to disk, then checked by the media service) and
-fetch (membership checked on every request; S3 answers with a short-lived presigned redirect).
+"""Media under /api/v1/media: upload (streamed to disk, then checked by the media service),
+fetch (membership checked on every request; local files answer byte ranges, S3 answers with a
+short-lived presigned redirect), cancel an upload never sent, and the caller's storage use.
 
 Sending a media message is the ordinary ``POST /chats/{chatId}/messages`` (or the socket's
 ``message`` frame) with content ``{"type": "image", "mediaId": ..., "caption": ...}``.
@@ -9,13 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from backend.api.deps import BrowserUserDep, ServicesDep
 from backend.api.errors import ERROR_RESPONSES
-from backend.api.schemas import MediaOut, MediaPage
+from backend.api.schemas import MediaOut, MediaPage, StorageUsageOut
 from backend.api.uploads import receive_upload
 from backend.errors import TooLarge
 from backend.models import MediaKind
@@ -25,6 +26,8 @@ gallery_router = APIRouter(prefix="/api/v1/chats", tags=["media"], responses=ERR
 ChatIdPath = Annotated[str, Path(alias="chatId", max_length=64)]
 KindName = Literal["image", "video", "document", "voice"]
 MediaIdPath = Annotated[str, Path(alias="mediaId", max_length=64)]
+TempIdPath = Annotated[str, Path(alias="tempId", max_length=64)]
+NO_CONTENT = status.HTTP_204_NO_CONTENT
 VariantPath = Annotated[str, Path(pattern="^(original|thumbnail|preview|full|webp|poster)$")]
 
 # Headers on every media answer: the type is the server's, never sniffed; nothing served here
@@ -58,6 +61,7 @@ FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
         "content": {t: _BINARY for t in ("application/octet-stream", "image/jpeg", "image/webp")},
     },
     206: {"description": "The requested byte range (Range header; local storage)"},
+    416: {"description": "The Range lies outside the file (local storage)"},
     307: {"description": "A short-lived presigned URL of the storage (S3 deployments)"},
 }
 
@@ -70,11 +74,14 @@ async def upload_media(
     chat_id: Annotated[str, Query(alias="chatId", max_length=64)],
     filename: Annotated[str, Query(max_length=1024)] = "",
     as_document: Annotated[bool, Query(alias="asDocument")] = False,
+    temp_id: Annotated[str, Query(alias="tempId", max_length=64)] = "",
 ) -> MediaOut:
     """Upload a file for a chat you are in: the raw bytes (``application/octet-stream``, name
     in ``filename``) or a multipart form with a ``file`` field. Its kind (photo, video, voice
     note, document) is judged from its bytes. Then send it with a message whose content is
-    ``{"type": <kind>, "mediaId": ...}``."""
+    ``{"type": <kind>, "mediaId": ...}``. ``tempId`` (the client's id of that message) lets
+    you cancel the upload with ``DELETE /media/uploads/{tempId}`` even if this answer is lost;
+    an upload never sent is deleted after a day."""
     settings = services.settings
     # Refuse outsiders and oversized bodies before reading a byte.
     await run_in_threadpool(services.chats.access_chat, user.id, chat_id)
@@ -92,11 +99,44 @@ async def upload_media(
     )
     try:
         media = await run_in_threadpool(
-            services.media.upload, user.id, chat_id, received.path, received.filename, as_document
+            services.media.upload,
+            user.id,
+            chat_id,
+            received.path,
+            received.filename,
+            as_document,
+            temp_id,
         )
     finally:
         received.path.unlink(missing_ok=True)
+    if await request.is_disconnected():
+        # The client gave up (a cancelled upload) while the file was being processed: nobody
+        # will send it, so it should not sit in the uploader's quota until the sweeper comes.
+        await run_in_threadpool(services.media.discard_upload, user.id, media.id)
     return MediaOut.of(media)
+
+
+@router.get("/usage")
+def get_storage_usage(user: BrowserUserDep, services: ServicesDep) -> StorageUsageOut:
+    """How much of your storage quota your uploads take (uploads never sent count until they
+    are cancelled or, after a day, deleted)."""
+    usage = services.media.usage(user.id)
+    return StorageUsageOut(used_bytes=usage.used_bytes, quota_bytes=usage.quota_bytes)
+
+
+@router.delete("/uploads/{tempId}", status_code=204)
+def cancel_upload(temp_id: TempIdPath, user: BrowserUserDep, services: ServicesDep) -> Response:
+    """Cancel your uploads made with this ``tempId`` that no message sent: they are deleted
+    and stop counting against your quota. Nothing to cancel is not an error."""
+    services.media.discard_upload(user.id, temp_id=temp_id)
+    return Response(status_code=NO_CONTENT)
+
+
+@router.delete("/{mediaId}", status_code=204)
+def delete_upload(media_id: MediaIdPath, user: BrowserUserDep, services: ServicesDep) -> Response:
+    """Delete your upload that no message sent (a sent file goes with its message)."""
+    services.media.discard_upload(user.id, media_id=media_id)
+    return Response(status_code=NO_CONTENT)
 
 
 @router.get("/{mediaId}", responses=FILE_RESPONSES, response_model=None)
@@ -137,12 +177,11 @@ def list_chat_media(
     cursor: Annotated[str, Query(max_length=64)] = "",
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> MediaPage:
-    """The chat's media gallery: files sent in it, newest first (photos and videos with
-    ``kind=image&kind=video``, ``kind=document``, ``kind=voice``)."""
+    """The chat's media gallery: files sent in it that you may read, newest first (photos and
+    videos with ``kind=image&kind=video``, ``kind=document``, ``kind=voice``); files of deleted
+    messages are left out."""
     kinds = [MediaKind(k) for k in kind] if kind else list(MediaKind)
-    found = services.media.list_chat_media(user.id, chat_id, kinds, cursor, limit + 1)
-    page = found[:limit]
+    page = services.media.list_chat_media(user.id, chat_id, kinds, cursor, limit)
     return MediaPage(
-        media=[MediaOut.of(m) for m in page],
-        next_cursor=page[-1].message_id if len(found) > limit else None,
+        media=[MediaOut.of(m) for m in page.media], next_cursor=page.next_cursor or None
     )

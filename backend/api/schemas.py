@@ -302,6 +302,11 @@ class MediaOut(ApiModel):
         )
 
 
+class StorageUsageOut(ApiModel):
+    used_bytes: int = Field(description="What your uploads take, every size of them included")
+    quota_bytes: int
+
+
 class MediaPage(ApiModel):
     media: list[MediaOut]
     next_cursor: str | None = Field(None, description="Pass as ``cursor`` for older media")

@@ -1,7 +1,10 @@
 """Media: checking uploads, making their variants, and the membership-checked way back out.
 
-An upload is bound to the chat it was made for; only that chat's members can fetch it (through
-``ChatService.access_chat`` on every request), and only its uploader can send it as a message.
+An upload is bound to the chat it was made for, and only its uploader can send it as a message.
+Once sent, whoever may read that message may fetch it (``ChatService.can_read`` on every
+request: a member who joined later does not get older files, one who left keeps what they
+received); before that, the chat's current members. Uploads never sent are deleted after a
+grace period, or at once when their uploader cancels them, and stop counting against the quota.
 """
 
 from __future__ import annotations
@@ -17,7 +20,14 @@ from urllib.parse import quote
 from backend.errors import InvalidInput, NotFound, QuotaExceeded, TooLarge, UnsupportedMedia
 from backend.ids import is_uuid, new_id
 from backend.models import Media, MediaKind
-from backend.ports import BlobMissing, BlobStorage, Clock, MediaStore
+from backend.ports import (
+    BlobMissing,
+    BlobStorage,
+    Clock,
+    MediaStore,
+    MessageActionStore,
+    MessageStore,
+)
 from backend.services import media_files
 from backend.services.chats import ChatService
 from backend.settings import Settings
@@ -50,6 +60,9 @@ VARIANT_TYPES = {
     "poster": "image/jpeg",
 }
 MISSING = "This file doesn't exist or you can't see it."
+NO_CHAT = "This chat doesn't exist or you are not in it."
+MAX_TEMP_ID = 64
+SWEEP_BATCH = 100
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +74,21 @@ class MediaDownload:
     disposition: str  # a full Content-Disposition value
 
 
+@dataclasses.dataclass(frozen=True)
+class GalleryPage:
+    """One page of a chat's gallery, newest first; ``next_cursor`` ("" = no more) asks for
+    the page below it."""
+
+    media: list[Media]
+    next_cursor: str
+
+
+@dataclasses.dataclass(frozen=True)
+class StorageUsage:
+    used_bytes: int
+    quota_bytes: int
+
+
 class MediaService:
     def __init__(
         self,
@@ -69,33 +97,48 @@ class MediaService:
         store: MediaStore,
         blobs: BlobStorage,
         clock: Clock,
+        messages: MessageStore | None = None,
+        actions: MessageActionStore | None = None,
     ) -> None:
         self._settings = settings
         self._chats = chats
         self._store = store
         self._blobs = blobs
         self._clock = clock
+        # The gallery leaves out files whose message was deleted (for everyone, or for the
+        # viewer); without these stores it lists every sent file.
+        self._messages = messages
+        self._actions = actions
 
     # --- in -----------------------------------------------------------------------------------
 
     def upload(
-        self, user_id: str, chat_id: str, path: Path, filename: str, as_document: bool = False
+        self,
+        user_id: str,
+        chat_id: str,
+        path: Path,
+        filename: str,
+        as_document: bool = False,
+        temp_id: str = "",
     ) -> Media:
         """Check the file at ``path`` and store it (and its variants) for ``chat_id``.
 
         The file's kind comes from its bytes: a photo, a video, an Opus voice note, or else a
         document. ``as_document`` sends a photo or video as a file, untouched (as WhatsApp
-        does). The caller owns ``path`` and deletes it afterwards.
+        does). ``temp_id`` is the client's id of the message the file is meant for: with it the
+        uploader can cancel an upload whose answer never reached them. The caller owns
+        ``path`` and deletes it afterwards.
 
         Raises:
             NotFound: the chat does not exist or the caller is not in it.
-            InvalidInput: an empty file.
+            InvalidInput: an empty file, or a malformed ``temp_id``.
             UnsupportedMedia: the file is not what its name says (HTML or SVG named .jpg, a
                 zip named .png), or a damaged picture/video.
             TooLarge: over the size limit of its kind, or too many pixels.
             QuotaExceeded: the caller's storage is full.
         """
         self._chats.access_chat(user_id, chat_id)
+        _check_temp_id(temp_id)
         name = clean_filename(filename)
         size = path.stat().st_size
         if size == 0:
@@ -156,6 +199,7 @@ class MediaService:
                 created_at=self._clock(),
                 variants=tuple(written),
                 meta=meta,
+                temp_id=temp_id,
             )
             if not self._store.add_media(media, self._settings.media_quota_bytes):
                 self._check_quota(self._store.used_bytes(user_id), stored_bytes)
@@ -208,14 +252,20 @@ class MediaService:
     # --- out ----------------------------------------------------------------------------------
 
     def get_media(self, user_id: str, media_id: str) -> Media:
-        """A media record the caller may see: they are a member of its chat, now.
+        """A media record the caller may see: once sent, they may read the message that sent
+        it (a former member keeps what they received, a later one gets nothing older); before
+        that, they are a current member of its chat.
 
         Raises:
-            NotFound: no such media, or the caller is not in its chat (indistinguishable).
+            NotFound: no such media, or not the caller's to see (indistinguishable).
         """
         media = self._store.get_media(media_id) if is_uuid(media_id) else None
         if media is None:
             raise NotFound(MISSING)
+        if media.message_id:
+            if not self._chats.can_read(user_id, media.chat_id, media.message_id):
+                raise NotFound(MISSING)
+            return media
         try:
             self._chats.access_chat(user_id, media.chat_id)
         except NotFound:
@@ -266,19 +316,105 @@ class MediaService:
         kinds: Iterable[MediaKind],
         before: str = "",
         limit: int = 50,
-    ) -> list[Media]:
+    ) -> GalleryPage:
         """The chat's gallery: media sent in it, newest first, ``before`` a message id.
 
+        Only what the caller may read (``ChatService.readable_ranges``: a member who left sees
+        what they received, one who joined late nothing older), and not files whose message
+        was deleted for everyone or by the caller for themselves.
+
         Raises:
-            NotFound: the chat does not exist or the caller is not in it.
+            NotFound: the chat does not exist or the caller was never in it.
         """
-        self._chats.access_chat(user_id, chat_id)
+        ranges = self._chats.readable_ranges(user_id, chat_id)
+        if not ranges:
+            raise NotFound(NO_CHAT)
+        readable = ranges[0]
+        kind_names = [k.value for k in kinds]
         limit = max(1, min(limit, 100))
-        return self._store.list_sent(chat_id, [k.value for k in kinds], before, limit)
+        shown: list[Media] = []
+        cursor = before
+        while True:
+            # One more than asked: whether another page follows, in the common case of no
+            # deleted files, without an empty last page.
+            batch = self._store.list_sent(
+                chat_id, kind_names, cursor, limit + 1, readable.after, readable.upto
+            )
+            for media in batch:
+                if len(shown) == limit:
+                    return GalleryPage(shown, shown[-1].message_id)
+                if self._still_shown(user_id, media):
+                    shown.append(media)
+            if len(batch) <= limit:
+                return GalleryPage(shown, "")
+            cursor = batch[-1].message_id
+
+    def _still_shown(self, user_id: str, media: Media) -> bool:
+        if self._messages is None:
+            return True
+        message = self._messages.get_message(media.message_id)
+        if message is None or message.deleted_at is not None:
+            return False
+        return self._actions is None or not self._actions.is_hidden(user_id, message.id)
 
     def record_sent(self, media: Media, message_id: str) -> None:
         """The media went out in ``message_id``: it now shows in the chat's gallery."""
         self._store.mark_sent(media.id, message_id)
+
+    # --- uploads never sent -------------------------------------------------------------------
+
+    def discard_upload(self, user_id: str, media_id: str = "", temp_id: str = "") -> int:
+        """Delete the caller's own upload that no message sent, by its id or by the client's
+        ``temp_id`` it was uploaded with (when the answer naming it never arrived), blobs and
+        record; it stops counting against their quota. Returns how many were deleted (0 when
+        there was nothing by that temp id: cancelling twice is harmless).
+
+        Raises:
+            NotFound: no such media, or someone else's.
+            InvalidInput: it was sent already (delete the message instead), or a malformed
+                ``temp_id``.
+        """
+        if media_id:
+            media = self._store.get_media(media_id) if is_uuid(media_id) else None
+            if media is None or media.owner_id != user_id:
+                raise NotFound(MISSING)
+            if media.message_id:
+                raise InvalidInput("This file was sent already: delete its message instead.")
+            candidates = [media]
+        else:
+            if not temp_id:
+                raise InvalidInput("Name the upload to cancel.")
+            _check_temp_id(temp_id)
+            candidates = self._store.find_unsent(user_id, temp_id)
+        return sum(self._delete_unsent(media) for media in candidates)
+
+    def sweep_unsent(self) -> int:
+        """Delete uploads never sent within ``media_unsent_grace`` (a batch at a time); how
+        many went. Run by the app's sweeper; safe to run in several processes at once."""
+        cutoff = self._clock() - self._settings.media_unsent_grace
+        deleted = 0
+        while True:
+            stale = self._store.list_unsent(cutoff, SWEEP_BATCH)
+            deleted += sum(self._delete_unsent(media) for media in stale)
+            if len(stale) < SWEEP_BATCH:  # (one sent meanwhile is not listed again)
+                break
+        if deleted:
+            log.info("deleted %d uploads never sent", deleted)
+        return deleted
+
+    def _delete_unsent(self, media: Media) -> bool:
+        # Blobs first: if storage fails, the record (and its quota cost) stays for the next
+        # sweep instead of leaving bytes nobody knows about.
+        for variant in media.variants:
+            self._blobs.delete(f"{media.id}/{variant}")
+        if self._store.delete_unsent(media.id):
+            return True
+        log.warning("upload %s was sent while it was being deleted", media.id)
+        return False
+
+    def usage(self, user_id: str) -> StorageUsage:
+        """How much of their storage quota the caller's uploads take, variants included."""
+        return StorageUsage(self._store.used_bytes(user_id), self._settings.media_quota_bytes)
 
     # --- messages -----------------------------------------------------------------------------
 
@@ -298,6 +434,11 @@ class MediaService:
                 kind=media.kind.value,
             )
         return media
+
+
+def _check_temp_id(temp_id: str) -> None:
+    if not isinstance(temp_id, str) or len(temp_id) > MAX_TEMP_ID:
+        raise InvalidInput("The client message id is malformed.")
 
 
 def clean_filename(filename: str) -> str:

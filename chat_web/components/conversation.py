@@ -5,6 +5,7 @@ from reflex.vars.base import Var
 
 from chat_web.components.emoji_picker import composer_emoji_button
 from chat_web.components.finder import chat_search_bar, chat_search_button
+from chat_web.components.gallery import contact_info_panel
 from chat_web.components.groups import group_info_panel
 from chat_web.components.icon_button import icon_button
 from chat_web.components.local_time import local_time
@@ -85,7 +86,8 @@ def chat_header() -> rx.Component:
             class_name="chat-header-text",
         ),
         chat_search_button(),  # issue #7: find in this chat
-        rx.cond(ConversationState.is_group, group_info_panel()),
+        # The chat's info panel (its media gallery: issue #6), for a group or a person.
+        rx.cond(ConversationState.is_group, group_info_panel(), contact_info_panel()),
         class_name="chat-header",
         data_testid="chat-header",
     )
@@ -228,7 +230,7 @@ def message_bubble(message: MessageView) -> rx.Component:
         ),
         rx.cond(message.reactions.length() > 0, reaction_chips(reactions=message.reactions)),
         rx.cond(
-            message.status == "failed",
+            (message.status == "failed") & ~message.is_upload,  # a file has its own Retry
             rx.el.button(
                 rx.icon("rotate-cw", size=14, aria_hidden="true"),
                 t("conversation.retry"),
@@ -289,6 +291,9 @@ def message_list() -> rx.Component:
             start_reached=ConversationState.load_older,
             increase_viewport_by={"top": 200, "bottom": 100},
             default_item_height=ROW_HEIGHT,
+            # Rows are keyed by the client's temp id where there is one: a pending bubble
+            # and the stored message that replaces it are the same row, not a new one.
+            key_js="item.temp_id || item.id",
             key=ConversationState.list_key,
             id="message-list",
             tab_index=0,

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from chat_web.components.gallery import media_gallery
 from chat_web.components.icon_button import icon_button
 from chat_web.i18n import t
 from chat_web.states.chat_list import PersonView
@@ -201,6 +202,7 @@ def group_info_panel() -> rx.Component:
                 ),
             ),
             rx.el.ul(rx.foreach(GroupState.members, _member_row), class_name="member-list"),
+            media_gallery(),  # media (issue #6): what was shared here
             rx.cond(
                 ConversationState.is_member,
                 rx.el.button(
@@ -212,6 +214,7 @@ def group_info_panel() -> rx.Component:
                     data_testid="leave-group-button",
                 ),
             ),
+            class_name="info-panel",
         ),
         open=GroupState.is_info_open,
         on_open_change=GroupState.set_info_open,

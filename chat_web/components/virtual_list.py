@@ -59,11 +59,13 @@ def virtual_list(
     render_row: Callable[[Var[Any]], rx.Component],
     *,
     key_field: str = "id",
+    key_js: str = "",
     header: rx.Component | None = None,
     footer: rx.Component | None = None,
     **props: Any,
 ) -> rx.Component:
-    """A Virtuoso over ``items``; rows are keyed by ``key_field`` so React keeps them."""
+    """A Virtuoso over ``items``; rows are keyed by ``key_field`` so React keeps them (or by
+    ``key_js``, a JavaScript expression of ``item``)."""
     components: dict[str, Var[Any]] = {}
     if header is not None:
         components["Header"] = _component_function(header)
@@ -72,7 +74,7 @@ def virtual_list(
     return Virtuoso.create(
         data=items,
         item_content=_row_function(item_type, render_row),
-        compute_item_key=Var(_js_expr=f"((index, item) => item.{key_field})"),
+        compute_item_key=Var(_js_expr=f"((index, item) => {key_js or 'item.' + key_field})"),
         components=Var.create(components) if components else None,
         **props,
     )

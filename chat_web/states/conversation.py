@@ -392,7 +392,7 @@ class ConversationState(rx.State):
         failed = next(
             (m for m in self._window() if m.temp_id == temp_id and m.status == "failed"), None
         )
-        if failed is None:
+        if failed is None or failed.is_upload:  # a file's retry is assets/media.js's
             return
         self._show(window.with_status(self._window(), temp_id, MessageStatus.PENDING.value))
         yield

@@ -3,7 +3,6 @@ fetching, and media messages with their chat-list previews."""
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import uuid
 from collections.abc import Callable
@@ -12,31 +11,14 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from backend.container import Services, build_services
+from backend.container import Services
 from backend.errors import InvalidInput, NotFound, QuotaExceeded, TooLarge, UnsupportedMedia
-from backend.models import Chat, Media, MediaKind
+from backend.models import Chat, MediaKind
 from backend.settings import Settings
 from tests import media_samples as samples
 from tests.backend.helpers import Person
+from tests.backend.media_helpers import Upload, fetch, services_with
 from tests.conftest import FakeClock
-
-Upload = Callable[..., Media]
-
-
-@pytest.fixture
-def upload(services: Services, tmp_path: Path) -> Upload:
-    def _upload(who: Person, chat: Chat, data: bytes, name: str, **kwargs: object) -> Media:
-        path = tmp_path / f"upload-{len(data)}-{name.replace('/', '_')}"
-        path.write_bytes(data)
-        return services.media.upload(who.id, chat.id, path, name, **kwargs)  # type: ignore[arg-type]
-
-    return _upload
-
-
-def fetch(services: Services, who: Person, media: Media, variant: str = "") -> bytes:
-    download = services.media.download(who.id, media.id, variant)
-    return b"".join(services.media.read(download))
-
 
 # --- photos ---------------------------------------------------------------------------------
 
@@ -143,14 +125,10 @@ def test_an_empty_file_is_refused(upload: Upload, alice: Person, chat: Chat) -> 
         upload(alice, chat, b"", "nothing.txt")
 
 
-def _services_with(settings: Settings, clock: FakeClock, **changes: object) -> Services:
-    return build_services(dataclasses.replace(settings, **changes), clock=clock)  # type: ignore[arg-type]
-
-
 def test_each_kind_has_its_size_limit(
     settings: Settings, clock: FakeClock, alice: Person, chat: Chat, tmp_path: Path
 ) -> None:
-    small = _services_with(settings, clock, max_document_bytes=1000, max_image_bytes=20_000)
+    small = services_with(settings, clock, max_document_bytes=1000, max_image_bytes=20_000)
     doc, photo = tmp_path / "a.pdf", tmp_path / "b.jpg"
     doc.write_bytes(samples.pdf() + b"%" * 1000)
     photo.write_bytes(samples.jpeg_with_location())
@@ -165,7 +143,7 @@ def test_each_kind_has_its_size_limit(
 def test_uploads_stop_at_the_storage_quota(
     settings: Settings, clock: FakeClock, alice: Person, chat: Chat, tmp_path: Path
 ) -> None:
-    limited = _services_with(settings, clock, media_quota_bytes=5000)
+    limited = services_with(settings, clock, media_quota_bytes=5000)
     doc = tmp_path / "a.pdf"
     doc.write_bytes(samples.pdf() + b"%" * 2000)  # ~2.6 KB: one fits, two don't
 
@@ -359,7 +337,7 @@ def test_on_s3_members_get_short_lived_links_and_outsiders_nothing(
 
     bucket = f"media-svc-{uuid.uuid4().hex[:12]}"
     create_bucket(s3_endpoint, bucket)
-    on_s3 = _services_with(settings, clock, s3_bucket=bucket, s3_endpoint_url=s3_endpoint)
+    on_s3 = services_with(settings, clock, s3_bucket=bucket, s3_endpoint_url=s3_endpoint)
     data = samples.pdf()
     path = tmp_path / "r.pdf"
     path.write_bytes(data)
@@ -374,31 +352,6 @@ def test_on_s3_members_get_short_lived_links_and_outsiders_nothing(
     with pytest.raises(NotFound):
         on_s3.media.download(carol.id, doc.id)
     assert not (settings.media_dir / doc.id).exists()  # nothing went to local files
-
-
-# --- the chat's gallery ---------------------------------------------------------------------
-
-
-def test_the_gallery_lists_sent_media_by_kind_newest_first(
-    services: Services, upload: Upload, alice: Person, bob: Person, carol: Person, chat: Chat
-) -> None:
-    photos = [upload(alice, chat, samples.jpeg_with_location(), f"p{i}.jpg") for i in range(3)]
-    doc = upload(bob, chat, samples.pdf(), "minutes.pdf")
-    upload(alice, chat, samples.jpeg_with_location(), "never-sent.jpg")
-    send = services.messaging.send_message
-    for photo in photos:
-        send(alice.id, chat.id, {"type": "image", "mediaId": photo.id}, temp_id=photo.id)
-    send(alice.id, chat.id, {"type": "image", "mediaId": photos[0].id}, temp_id=photos[0].id)
-    send(bob.id, chat.id, {"type": "document", "mediaId": doc.id})
-    gallery = services.media.list_chat_media
-
-    newest = gallery(bob.id, chat.id, [MediaKind.IMAGE, MediaKind.VIDEO], limit=2)
-    assert [m.id for m in newest] == [photos[2].id, photos[1].id]
-    older = gallery(bob.id, chat.id, [MediaKind.IMAGE], before=newest[-1].message_id)
-    assert [m.id for m in older] == [photos[0].id]  # the resend did not list it twice
-    assert [m.name for m in gallery(alice.id, chat.id, [MediaKind.DOCUMENT])] == ["minutes.pdf"]
-    with pytest.raises(NotFound):
-        gallery(carol.id, chat.id, list(MediaKind))
 
 
 def test_an_overlong_voice_note_is_refused(
@@ -421,7 +374,7 @@ def test_parallel_uploads_cannot_both_slip_under_the_quota(
 ) -> None:
     import threading
 
-    limited = _services_with(settings, clock, media_quota_bytes=6000)
+    limited = services_with(settings, clock, media_quota_bytes=6000)
     paths = []
     for i in range(6):
         path = tmp_path / f"{i}.pdf"

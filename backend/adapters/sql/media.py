@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +29,7 @@ def _media(row: Any) -> Media:
         variants=tuple(v for v in row.variants.split(",") if v),
         meta=json.loads(row.meta),
         message_id=row.message_id or "",
+        temp_id=row.temp_id or "",
     )
 
 
@@ -55,6 +57,7 @@ class SqlMediaStore:
             "variants": ",".join(media.variants),
             "meta": json.dumps(media.meta, separators=(",", ":")),
             "message_id": media.message_id or None,
+            "temp_id": media.temp_id or None,
             "created_at": media.created_at,
         }
         used = (
@@ -92,7 +95,13 @@ class SqlMediaStore:
             )
 
     def list_sent(
-        self, chat_id: str, kinds: Iterable[str], before_message_id: str, limit: int
+        self,
+        chat_id: str,
+        kinds: Iterable[str],
+        before_message_id: str,
+        limit: int,
+        after_message_id: str = "",
+        upto_message_id: str = "",
     ) -> list[Media]:
         query = sa.select(MEDIA).where(
             MEDIA.c.chat_id == chat_id,
@@ -101,9 +110,42 @@ class SqlMediaStore:
         )
         if before_message_id:
             query = query.where(MEDIA.c.message_id < before_message_id)
+        if after_message_id:
+            query = query.where(MEDIA.c.message_id > after_message_id)
+        if upto_message_id:
+            query = query.where(MEDIA.c.message_id <= upto_message_id)
         query = query.order_by(MEDIA.c.message_id.desc()).limit(limit)
         with self._engine.connect() as conn:
             return [_media(row) for row in conn.execute(query)]
+
+    def find_unsent(self, owner_id: str, temp_id: str) -> list[Media]:
+        query = sa.select(MEDIA).where(
+            MEDIA.c.owner_id == owner_id,
+            MEDIA.c.temp_id == temp_id,
+            MEDIA.c.message_id.is_(None),
+        )
+        with self._engine.connect() as conn:
+            return [_media(row) for row in conn.execute(query)]
+
+    def list_unsent(self, created_before: datetime, limit: int) -> list[Media]:
+        query = (
+            sa.select(MEDIA)
+            .where(MEDIA.c.message_id.is_(None), MEDIA.c.created_at < created_before)
+            .order_by(MEDIA.c.created_at)
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            return [_media(row) for row in conn.execute(query)]
+
+    def delete_unsent(self, media_id: str) -> bool:
+        # Conditional: a send that marked it meanwhile wins, and its record stays.
+        with self._engine.begin() as conn:
+            deleted = conn.execute(
+                MEDIA.delete()
+                .where(MEDIA.c.id == media_id, MEDIA.c.message_id.is_(None))
+                .returning(MEDIA.c.id)
+            ).first()
+        return deleted is not None
 
     def used_bytes(self, owner_id: str) -> int:
         with self._engine.connect() as conn:

@@ -178,5 +178,8 @@ class MediaRow(SQLModel, table=True):
     variants: str = Field(max_length=200)  # comma-separated variant names
     # The message that sent it: the chat's gallery lists sent media only, newest first.
     message_id: str | None = Field(default=None, index=True, max_length=36)
+    # The client's id of the message it is meant for: lets the uploader drop an upload whose
+    # answer never reached them (cancelled in flight); found through the owner's index.
+    temp_id: str | None = Field(default=None, max_length=64)
     meta: str  # JSON: dimensions, duration, waveform, placeholder
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
