@@ -1,4 +1,5 @@
-"""Chats, memberships and receipt watermarks in SQL."""
+"""Chats, memberships and receipt watermarks in SQL, and the chat list (each chat's row holds
+its last message: one write per message whatever the chat's size)."""
 
 from __future__ import annotations
 
@@ -243,7 +244,10 @@ class SqlChatStore:
             db.commit()
             return bool(result.rowcount)
 
+    # --- the chat list (ChatListStore): the chat's own row is every member's list ----------
+
     def list_user_chats(self, user_id: str) -> list[tuple[Chat, Member]]:
+        # Both ports' answer at once: the memberships, and the list in its order.
         activity = sa.func.coalesce(col(ChatRow.last_activity_at), col(ChatRow.created_at))
         with DbSession(self._engine) as db:
             rows = db.exec(
@@ -255,7 +259,13 @@ class SqlChatStore:
             return [(_chat(chat), _member(member)) for chat, member in rows]
 
     def record_activity(
-        self, chat_id: str, message_id: str, at: datetime, preview: str, sender_id: str
+        self,
+        chat_id: str,
+        message_id: str,
+        at: datetime,
+        preview: str,
+        sender_id: str,
+        member_ids: list[str],
     ) -> None:
         with self._engine.begin() as conn:
             conn.execute(
@@ -268,6 +278,11 @@ class SqlChatStore:
                     last_sender_id=sender_id,
                 )
             )
+
+    def with_activity(self, user_id: str, chat: Chat) -> Chat:
+        return chat  # read from the chat's row, which is where the list lives here
+
+    # --- the door, fan-out and receipts --------------------------------------------------
 
     def get_chat_and_member(self, chat_id: str, user_id: str) -> tuple[Chat, Member] | None:
         with self._engine.connect() as conn:
