@@ -98,8 +98,8 @@ class CassandraChatList:
         same node holds, sent at once and all waited for: a failure raises, and the caller's
         retry writes them again (the timestamps make a repeat harmless).
 
-        Batches, not one request per row: for a group of 256, 256 requests cost the app
-        ~26 ms of CPU in the driver and Cassandra as much again; 16 batches a fifth of that
+        Batches, not one request per row: for a group of 256, 256 requests cost the app 3-4
+        times the CPU of 16 batches (the driver's per-request work) and the node 2-5 times
         (``bench/chat_list.py``). Grouped by the node, so the node each batch is routed to (a
         replica of its first row) holds every row of it, as with single-row writes.
         """
