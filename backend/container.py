@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -18,7 +19,16 @@ from backend.adapters.sql.message_actions import SqlMessageActionStore
 from backend.adapters.sql.messages import SqlMessageStore
 from backend.adapters.sql.search import SqliteSearchIndex, UnavailableSearchIndex
 from backend.adapters.unavailable import UnavailableMessageActionStore
-from backend.ports import BlobStorage, Bus, Clock, MessageActionStore, MessageStore, RateLimiter
+from backend.ports import (
+    BlobStorage,
+    Bus,
+    ChatListStore,
+    ChatStore,
+    Clock,
+    MessageActionStore,
+    MessageStore,
+    RateLimiter,
+)
 from backend.services.accounts import AccountService
 from backend.services.chats import ChatService
 from backend.services.groups import GroupService
@@ -30,6 +40,9 @@ from backend.services.receipts import ReceiptService
 from backend.services.search import SearchService
 from backend.services.typing import TypingService
 from backend.settings import Settings
+
+if TYPE_CHECKING:
+    from cassandra.cluster import Session as CassandraSession
 
 
 def utc_now() -> datetime:
@@ -80,9 +93,10 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     search_index = SqliteSearchIndex(engine) if sqlite and in_sql else None
     chat_store = SqlChatStore(engine)
     messages = _message_store(settings, engine, search_index)
+    chat_list = _chat_list(settings, chat_store)
     bus, limiter = _bus(settings), _rate_limiter(settings, clock)
-    chats = ChatService(chat_store, messages, users, bus, clock)
-    receipts = ReceiptService(chats, chat_store, bus, clock)
+    chats = ChatService(chat_store, chat_list, messages, users, bus, clock)
+    receipts = ReceiptService(chats, chat_store, chat_list, bus, clock)
     actions: MessageActionStore = (
         SqlMessageActionStore(engine, search_index) if in_sql else UnavailableMessageActionStore()
     )
@@ -91,7 +105,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         settings, chats, SqlMediaStore(engine), blobs, clock, messages=messages, actions=actions
     )
     messaging = MessagingService(
-        settings, chats, chat_store, messages, receipts, limiter, bus, clock, media
+        settings, chats, chat_list, messages, receipts, limiter, bus, clock, media
     )
     return Services(
         settings=settings,
@@ -120,12 +134,28 @@ def _message_store(
     if not settings.cassandra_hosts:
         return SqlMessageStore(engine, search_index)
     from backend.adapters.cassandra.messages import CassandraMessageStore
+
+    return CassandraMessageStore(_cassandra_session(settings))
+
+
+def _chat_list(settings: Settings, chat_store: SqlChatStore) -> ChatListStore:
+    """With Cassandra, each user's list is a partition there (one row per chat, written per
+    member); in SQL, the chat's own row (written once per message)."""
+    if not settings.cassandra_hosts:
+        return chat_store
+    from backend.adapters.cassandra.chat_list import CassandraChatList
+
+    memberships: ChatStore = chat_store
+    return CassandraChatList(_cassandra_session(settings), memberships)
+
+
+def _cassandra_session(settings: Settings) -> CassandraSession:
     from backend.adapters.cassandra.schema import connect
 
-    session = connect(
+    # One per process and keyspace (``connect`` keeps it): both stores share it.
+    return connect(
         settings.cassandra_hosts, settings.cassandra_keyspace, settings.cassandra_replication_factor
     )
-    return CassandraMessageStore(session)
 
 
 def _bus(settings: Settings) -> Bus:

@@ -72,12 +72,12 @@ class ChatStore(Protocol):
         """Put the chat in the member's list; whether it was not there before."""
 
     def list_user_chats(self, user_id: str) -> list[tuple[Chat, Member]]:
-        """The user's chats with their membership, most recent activity first."""
+        """The user's chats (current and former) with their membership.
 
-    def record_activity(
-        self, chat_id: str, message_id: str, at: datetime, preview: str, sender_id: str
-    ) -> None:
-        """Move the chat's "last message" forward to ``message_id`` (never backward)."""
+        Which message each chat last had is the ``ChatListStore``'s to say: the chats carry it
+        here only where this store keeps the chat list as well (SQL). Read the list as the
+        user sees it through ``ChatListStore.list_user_chats``.
+        """
 
     def get_chat_and_member(self, chat_id: str, user_id: str) -> tuple[Chat, Member] | None:
         """The chat and one user's membership row (current or former), in one round trip."""
@@ -111,6 +111,41 @@ class ChatStore(Protocol):
     def set_role(self, chat_id: str, user_id: str, role: Role) -> None: ...
 
     def set_title(self, chat_id: str, title: str) -> None: ...
+
+
+class ChatListStore(Protocol):
+    """Each user's chat list: the last message of every chat, as that user's list shows it.
+
+    The SQL store keeps it on each chat's row (one write per message, read with the
+    memberships in one join); the Cassandra store keeps a row per user and chat
+    (``chats_by_user``: one write per member per message, one partition read per list).
+    Chats and memberships themselves stay in the ``ChatStore``.
+    """
+
+    def record_activity(
+        self,
+        chat_id: str,
+        message_id: str,
+        at: datetime,
+        preview: str,
+        sender_id: str,
+        member_ids: list[str],
+    ) -> None:
+        """Move the chat's "last message" forward to ``message_id`` in the lists of
+        ``member_ids`` (the members it was sent to; ``sender_id`` "" for a system line).
+
+        Never backward: sends that finish out of order (two processes, a retry of an old
+        send) leave the newest id in place, with its own time, preview and sender.
+        """
+
+    def list_user_chats(self, user_id: str) -> list[tuple[Chat, Member]]:
+        """The user's chats (current and former) with their membership, each carrying its
+        last message; most recent activity first (a chat nobody wrote in yet by when it was
+        created), ties by chat id."""
+
+    def with_activity(self, user_id: str, chat: Chat) -> Chat:
+        """``chat`` as the ``ChatStore`` gave it, with its last message as ``user_id``'s list
+        shows it (one read at most: the receipts' door uses it)."""
 
 
 class MessageStore(Protocol):

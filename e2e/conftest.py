@@ -16,6 +16,12 @@ from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwrig
 from backend.container import Services, build_services
 from backend.settings import Settings
 from e2e.server import CHROMIUM, CHROMIUM_ARGS, TEST_ENV, running_app
+from tests.engines import (
+    ENGINES,
+    cassandra_keyspace,
+    drop_postgres_database,
+    fresh_postgres_database,
+)
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
@@ -63,6 +69,31 @@ def app_services(app_data_dir: Path, base_url: str) -> Services:
     """
     env = {**os.environ, **TEST_ENV, "CHAT_DATA_DIR": str(app_data_dir)}
     return build_services(Settings.from_env(env))
+
+
+@pytest.fixture(scope="session")
+def scale_servers() -> Iterator[dict[str, str]]:
+    """Real Redis, PostgreSQL and Cassandra, started on first use and stopped at the end of
+    the session (those that were running before are left running)."""
+    yield ENGINES.ensure_up()
+    ENGINES.stop_started()
+
+
+@pytest.fixture(scope="module")
+def scale_env(scale_servers: dict[str, str]) -> Iterator[dict[str, str]]:
+    """The settings of a deployment on the real servers, with a database and keyspace of its
+    own (for the processes of one test module)."""
+    database = fresh_postgres_database(scale_servers["DATABASE_URL"], "chat_e2e_scale")
+    try:
+        with cassandra_keyspace(ENGINES.cassandra_hosts) as keyspace:
+            yield {
+                "DATABASE_URL": database,
+                "REDIS_URL": scale_servers["REDIS_URL"],
+                "CASSANDRA_HOSTS": scale_servers["CASSANDRA_HOSTS"],
+                "CASSANDRA_KEYSPACE": keyspace,
+            }
+    finally:
+        drop_postgres_database(scale_servers["DATABASE_URL"], database)
 
 
 @pytest.fixture(scope="module")

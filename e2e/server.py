@@ -149,3 +149,60 @@ class Backend:
             except subprocess.TimeoutExpired:
                 os.killpg(self._process.pid, signal.SIGKILL)
         self._process = None
+
+
+class ServedApp:
+    """The production build served as ``make run`` serves it (``scripts/serve.py``), on a port
+    of its own that it keeps across restarts, so a test can crash it and bring it back.
+
+    Reflex bakes the backend's URL (with its port) into the frontend it builds, so each app is
+    built for its own port into a directory of its own (``REFLEX_WEB_WORKDIR``): two apps never
+    share, or overwrite, one ``.web``. The first start builds; restarts serve that build.
+    """
+
+    def __init__(self, name: str, env: dict[str, str], data_dir: Path, log: Path) -> None:
+        self.name, self.env, self.data_dir, self.log = name, env, data_dir, log
+        self.web_dir = data_dir.parent / f"web-{name}"
+        self.port = free_port()
+        self.url = f"http://localhost:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._built = False
+
+    def start(self, timeout: float = 300) -> None:
+        env = {
+            **os.environ,
+            **TEST_ENV,
+            **self.env,
+            "CHAT_DATA_DIR": str(self.data_dir),
+            "REFLEX_WEB_WORKDIR": str(self.web_dir),
+        }
+        command = [sys.executable, str(REPO / "scripts" / "serve.py"), "--port", str(self.port)]
+        with open(self.log, "ab") as log:
+            self._process = subprocess.Popen(
+                command + (["--no-build"] if self._built else []),
+                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        try:
+            _wait_ready(f"{self.url}/ping", self._process, timeout)
+            _wait_ready(f"{self.url}/login", self._process, timeout)
+        except BaseException:
+            print(self.log.read_text(errors="replace")[-4000:])
+            raise
+        self._built = True
+
+    def kill(self) -> None:
+        """As a crash would: SIGKILL, no orderly shutdown, sockets dropped."""
+        if self._process is not None and self._process.poll() is None:
+            os.killpg(self._process.pid, signal.SIGKILL)
+            self._process.wait(10)
+        self._process = None
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            os.killpg(self._process.pid, signal.SIGTERM)
+            try:
+                self._process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._process.pid, signal.SIGKILL)
+        self._process = None

@@ -25,30 +25,6 @@ from e2e.api_helpers import (
     wait_for,
 )
 from e2e.server import Backend
-from tests.engines import (
-    ENGINES,
-    cassandra_keyspace,
-    drop_postgres_database,
-    fresh_postgres_database,
-)
-
-
-@pytest.fixture(scope="module")
-def scale_env() -> Iterator[dict[str, str]]:
-    """The settings of a deployment on the real servers, with a database and keyspace of its own."""
-    urls = ENGINES.ensure_up()
-    database = fresh_postgres_database(urls["DATABASE_URL"], "chat_two_processes")
-    try:
-        with cassandra_keyspace(ENGINES.cassandra_hosts) as keyspace:
-            yield {
-                "DATABASE_URL": database,
-                "REDIS_URL": urls["REDIS_URL"],
-                "CASSANDRA_HOSTS": urls["CASSANDRA_HOSTS"],
-                "CASSANDRA_KEYSPACE": keyspace,
-            }
-    finally:
-        drop_postgres_database(urls["DATABASE_URL"], database)
-        ENGINES.stop_started()
 
 
 @pytest.fixture(scope="module")

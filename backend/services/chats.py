@@ -17,19 +17,21 @@ from backend.models import (
     Role,
     User,
 )
-from backend.ports import Bus, ChatStore, Clock, MessageStore, UserStore
+from backend.ports import Bus, ChatListStore, ChatStore, Clock, MessageStore, UserStore
 
 
 class ChatService:
     def __init__(
         self,
         chats: ChatStore,
+        chat_list: ChatListStore,
         messages: MessageStore,
         users: UserStore,
         bus: Bus,
         clock: Clock,
     ) -> None:
         self._chats = chats
+        self._chat_list = chat_list
         self._messages = messages
         self._users = users
         self._bus = bus
@@ -169,13 +171,14 @@ class ChatService:
         """
         rows = [
             (chat, me)
-            for chat, me in self._chats.list_user_chats(user_id)
+            for chat, me in self._chat_list.list_user_chats(user_id)
             if chat.last_message_id or me.is_listed or chat.kind is ChatKind.GROUP
         ]
         return self._summarize(user_id, rows)
 
     def get_summary(self, user_id: str, chat_id: str) -> ChatSummary:
         chat, me, everyone = self._access_everyone(user_id, chat_id)
+        chat = self._chat_list.with_activity(user_id, chat)
         return self._summarize(user_id, [(chat, me)], {chat.id: everyone})[0]
 
     def _title_when_left(self, me: Member, chat: Chat) -> str:

@@ -9,7 +9,7 @@ from backend.errors import InvalidInput, RateLimited
 from backend.events import MessageCreated
 from backend.ids import is_uuid, new_message_id
 from backend.models import Member, Message, MessagePage, Quote, Receipts
-from backend.ports import Bus, ChatStore, Clock, MessageStore, RateLimiter
+from backend.ports import Bus, ChatListStore, Clock, MessageStore, RateLimiter
 from backend.services.chats import ChatService
 from backend.services.media import MediaService
 from backend.services.receipts import ReceiptService
@@ -24,7 +24,7 @@ class MessagingService:
         self,
         settings: Settings,
         chats: ChatService,
-        chat_store: ChatStore,
+        chat_list: ChatListStore,
         messages: MessageStore,
         receipts: ReceiptService,
         limiter: RateLimiter,
@@ -37,7 +37,7 @@ class MessagingService:
         self._limiter = limiter
         self._chats = chats
         self._receipts = receipts
-        self._chat_store = chat_store
+        self._chat_list = chat_list
         self._messages = messages
         self._bus = bus
         self._clock = clock
@@ -120,8 +120,13 @@ class MessagingService:
     def _store(self, user_id: str, member_ids: list[str], draft: Message) -> Message:
         message, _ = self._messages.add_message(draft, new_message_id)
         chat_id = message.chat_id
-        self._chat_store.record_activity(
-            chat_id, message.id, message.created_at, preview_of(message.content), user_id
+        self._chat_list.record_activity(
+            chat_id,
+            message.id,
+            message.created_at,
+            preview_of(message.content),
+            user_id,
+            member_ids,
         )
         # Recipients first, the sender's own devices last: theirs is the latency that counts.
         recipients = [uid for uid in member_ids if uid != user_id] + [user_id]
@@ -149,8 +154,8 @@ class MessagingService:
             new_message_id,
         )
         # No sender for the chat list: a line about the group is nobody's message to tick.
-        self._chat_store.record_activity(
-            chat_id, message.id, message.created_at, preview_of(message.content), ""
+        self._chat_list.record_activity(
+            chat_id, message.id, message.created_at, preview_of(message.content), "", recipients
         )
         self._bus.publish(recipients, MessageCreated(chat_id, message))
         return message

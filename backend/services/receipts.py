@@ -8,14 +8,22 @@ from backend.errors import NotFound
 from backend.events import ReceiptsChanged
 from backend.ids import is_uuid
 from backend.models import Member, MemberReceipt, Receipts
-from backend.ports import Bus, ChatStore, Clock
+from backend.ports import Bus, ChatListStore, ChatStore, Clock
 from backend.services.chats import ChatService
 
 
 class ReceiptService:
-    def __init__(self, chats: ChatService, chat_store: ChatStore, bus: Bus, clock: Clock) -> None:
+    def __init__(
+        self,
+        chats: ChatService,
+        chat_store: ChatStore,
+        chat_list: ChatListStore,
+        bus: Bus,
+        clock: Clock,
+    ) -> None:
         self._chats = chats
         self._chat_store = chat_store
+        self._chat_list = chat_list
         self._bus = bus
         self._clock = clock
 
@@ -29,7 +37,7 @@ class ReceiptService:
 
     def mark_all_delivered(self, user_id: str) -> None:
         """A device of the caller came online and fetched everything: all of it is delivered."""
-        for chat, me in self._chat_store.list_user_chats(user_id):
+        for chat, me in self._chat_list.list_user_chats(user_id):
             if chat.last_message_id > me.delivered_upto:
                 self._advance(user_id, chat.id, chat.last_message_id, read=False)
 
@@ -71,7 +79,10 @@ class ReceiptService:
         chat, me = self._chats.access_membership(user_id, chat_id)
         # A watermark never passes the chat's newest message (or, for someone who left a
         # group, the last one they were shown), whatever the client claims.
-        newest = chat.last_message_id if me.is_active else me.visible_upto
+        if me.is_active:
+            newest = self._chat_list.with_activity(user_id, chat).last_message_id
+        else:
+            newest = me.visible_upto
         if not upto or not is_uuid(upto) or upto > newest:
             upto = newest
         if not upto:

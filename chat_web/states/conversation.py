@@ -32,6 +32,12 @@ FIRST_INDEX = 1_000_000_000
 TYPING_LAPSE_SECONDS = 3.5
 
 
+def chat_id_from_path(path: str) -> str:
+    """The chat a page's address opens ("" for the list alone)."""
+    parts = [p for p in path.split("/") if p]
+    return parts[1] if len(parts) == 2 and parts[0] == "chats" else ""
+
+
 class ConversationState(rx.State):
     chat_id: str = ""
     title: str = ""
@@ -358,8 +364,19 @@ class ConversationState(rx.State):
     @rx.event
     async def send(self, form: dict[str, str]):
         text = str(form.get("text", ""))
-        if not text.strip() or not self.chat_id:
+        if not text.strip():
             return
+        if not self.chat_id:
+            # A state that never opened the page's chat: after its server died, Reflex may
+            # give the reconnecting tab a new token (the dead server's socket record makes it
+            # look like a duplicate tab), and what was typed offline arrives before the
+            # page's on_load. The page's own address says which chat it is for.
+            page_chat_id = chat_id_from_path(str(self.router.url.path))
+            if not page_chat_id or not await self._verified_user_id():
+                return
+            await self._open(page_chat_id)
+            if self.is_missing:
+                return
         try:
             content = validate_content(
                 {"type": "text", "text": text}, services().settings.max_message_bytes

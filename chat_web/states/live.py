@@ -27,7 +27,7 @@ from backend.ports import SubscriptionLagged
 from backend.services.accounts import hash_token
 from chat_web.services import services
 from chat_web.states.chat_list import ChatListState
-from chat_web.states.conversation import ConversationState
+from chat_web.states.conversation import ConversationState, chat_id_from_path
 from chat_web.states.session import SessionState
 
 log = logging.getLogger(__name__)
@@ -35,11 +35,6 @@ log = logging.getLogger(__name__)
 # One listener per tab (client token). Reflex cancels a page's background work when the page
 # loads again or the socket drops; this registry makes "one per tab" hold whatever Reflex does.
 _listeners: dict[str, asyncio.Task[None]] = {}
-
-
-def chat_id_from_path(path: str) -> str:
-    parts = [p for p in path.split("/") if p]
-    return parts[1] if len(parts) == 2 and parts[0] == "chats" else ""
 
 
 class LiveState(rx.State):

@@ -187,7 +187,7 @@ def test_bad_content_is_refused_and_nothing_is_stored(
 
     assert refused.value.message
     assert history(services, bob, chat) == []
-    assert services.chats.access_chat(bob.id, chat.id)[0].last_message_id == ""
+    assert services.chats.get_summary(bob.id, chat.id).chat.last_message_id == ""
     assert services.chats.list_chats(bob.id) == []
 
 

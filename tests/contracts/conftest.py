@@ -26,7 +26,7 @@ from backend.adapters.sql.engine import create_sql_engine
 from backend.adapters.sql.message_actions import SqlMessageActionStore
 from backend.adapters.sql.messages import SqlMessageStore
 from backend.models import Chat, ChatKind, Member, Message, Role, User
-from backend.ports import Bus, MessageStore, RateLimiter
+from backend.ports import Bus, ChatListStore, MessageStore, RateLimiter
 from tests.conftest import FakeClock
 from tests.engines import (
     Engines,
@@ -38,6 +38,7 @@ from tests.engines import (
 
 SQL_ENGINES = ["sqlite", "postgres"]
 MESSAGE_ENGINES = ["sqlite", "postgres", "cassandra"]
+CHAT_LIST_ENGINES = ["sqlite", "postgres", "cassandra"]
 BUS_ENGINES = ["memory", "redis"]
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -103,6 +104,41 @@ def make_direct_chat(chats: SqlChatStore, a: str, b: str, at: datetime = NOW) ->
         for uid, listed in ((a, True), (b, False))
     ]
     return chats.add_direct_chat(chat, ":".join(sorted((a, b))), members)
+
+
+# --- the chat list --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class ChatListBackend:
+    """A chat list and the SQL stores of the chats and people it lists."""
+
+    chat_list: ChatListStore
+    chats: SqlChatStore
+    users: SqlUserStore
+    name: str
+
+
+@pytest.fixture(params=CHAT_LIST_ENGINES)
+def chat_list_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ChatListBackend]:
+    """SQLite and PostgreSQL keep the list on the chats' rows; Cassandra keeps it per user,
+    over PostgreSQL's chats and memberships (as deployed)."""
+    if request.param == "sqlite":
+        shutil.copy(request.getfixturevalue("migrated_template"), tmp_path / "chat.db")
+        engine = create_sql_engine(f"sqlite:///{tmp_path / 'chat.db'}")
+    else:
+        engine = request.getfixturevalue("postgres_engine")
+        empty_tables(engine)
+    chats, users = SqlChatStore(engine), SqlUserStore(engine)
+    chat_list: ChatListStore = chats
+    if request.param == "cassandra":
+        from backend.adapters.cassandra.chat_list import CassandraChatList
+
+        # (Its rows stay between tests: every test's users and chats have new ids.)
+        chat_list = CassandraChatList(request.getfixturevalue("cassandra_session"), chats)  # type: ignore[arg-type]
+    yield ChatListBackend(chat_list, chats, users, request.param)
+    if request.param == "sqlite":
+        engine.dispose()
 
 
 # --- messages -------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ membership, roles) gets its own block of tests here and runs on both engines at 
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from datetime import timedelta
 
@@ -91,7 +90,7 @@ def test_members_of_many_chats_in_one_call(
     assert chat_store.list_members_of([]) == {}
 
 
-# --- list_for_member / list_user_chats / record_activity ------------------------------------
+# --- list_for_member / list_user_chats -----------------------------------------------------
 
 
 def test_listing_a_chat_for_a_member_happens_once(
@@ -102,30 +101,16 @@ def test_listing_a_chat_for_a_member_happens_once(
     assert chat_store.list_for_member(chat.id, bob.id) is False
 
 
-def test_a_users_chats_come_most_recent_first(
+def test_a_users_chats_come_with_their_membership(
     chat_store: SqlChatStore, chat: Chat, people: tuple[User, User, User]
 ) -> None:
+    """(Their last messages and their order are the chat list's: test_chat_list_store.py.)"""
     alice, _, carol = people
-    later = make_direct_chat(chat_store, alice.id, carol.id, at=NOW + timedelta(minutes=5))
-    assert [c.id for c, _ in chat_store.list_user_chats(alice.id)] == [later.id, chat.id]
-
-    chat_store.record_activity(chat.id, M1, NOW + timedelta(minutes=10), "hi", alice.id)
+    other = make_direct_chat(chat_store, alice.id, carol.id, at=NOW + timedelta(minutes=5))
     listed = chat_store.list_user_chats(alice.id)
-    assert [c.id for c, _ in listed] == [chat.id, later.id]
-    assert all(me.user_id == alice.id for _, me in listed)
-    assert [c.id for c, _ in chat_store.list_user_chats(carol.id)] == [later.id]
-
-
-def test_activity_only_moves_forward(
-    chat_store: SqlChatStore, chat: Chat, people: tuple[User, User, User]
-) -> None:
-    alice, bob, _ = people
-    at = NOW + timedelta(minutes=1)
-    chat_store.record_activity(chat.id, M2, at, "second", bob.id)
-    chat_store.record_activity(chat.id, M1, at - timedelta(seconds=1), "first", alice.id)
-    found = chat_store.get_chat_with_members(chat.id)
-    assert found is not None
-    assert dataclasses.astuple(found[0])[-4:] == (M2, at, "second", bob.id)
+    assert {c.id for c, _ in listed} == {chat.id, other.id}
+    assert all(me.user_id == alice.id and me.chat_id == c.id for c, me in listed)
+    assert [c.id for c, _ in chat_store.list_user_chats(carol.id)] == [other.id]
 
 
 # --- advance_receipts ------------------------------------------------------------------------

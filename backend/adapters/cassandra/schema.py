@@ -69,14 +69,21 @@ def _connect(hosts: Iterable[str], keyspace: str, replication_factor: int) -> Se
     return session
 
 
-def schema_files() -> list[tuple[int, Path]]:
-    found = []
-    for path in sorted(SCHEMA_DIR.glob("*.cql")):
+def schema_files(directory: Path = SCHEMA_DIR) -> list[tuple[int, Path]]:
+    """The CQL files by number. Two files with one number are refused: the keyspace records
+    numbers, so the second would be skipped wherever the first was already applied (two
+    branches each adding "the next" file must be renumbered when merged)."""
+    found: dict[int, Path] = {}
+    for path in sorted(directory.glob("*.cql")):
         number = path.name.split("_", 1)[0]
         if not number.isdigit():
             raise ValueError(f"schema file {path.name} must start with its number")
-        found.append((int(number), path))
-    return found
+        if int(number) in found:
+            raise ValueError(
+                f"schema files {found[int(number)].name} and {path.name} share a number"
+            )
+        found[int(number)] = path
+    return sorted(found.items())
 
 
 def apply_schema(session: Session) -> list[int]:
