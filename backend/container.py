@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from backend.adapters.counted_unread import StoreCountedUnread
 from backend.adapters.memory.bus import InProcessBus
 from backend.adapters.memory.presence import InMemoryPresence
 from backend.adapters.memory.rate_limit import InMemoryRateLimiter
+from backend.adapters.memory.typing import InMemoryTyping
 from backend.adapters.sql.accounts import SqlSessionStore, SqlUserStore
 from backend.adapters.sql.chats import SqlChatStore
 from backend.adapters.sql.engine import create_sql_engine, upgrade_schema
@@ -18,7 +20,17 @@ from backend.adapters.sql.message_actions import SqlMessageActionStore
 from backend.adapters.sql.messages import SqlMessageStore
 from backend.adapters.sql.search import SqliteSearchIndex, UnavailableSearchIndex
 from backend.adapters.unavailable import UnavailableMessageActionStore
-from backend.ports import BlobStorage, Bus, Clock, MessageActionStore, MessageStore, RateLimiter
+from backend.ports import (
+    BlobStorage,
+    Bus,
+    Clock,
+    MessageActionStore,
+    MessageStore,
+    PresenceStore,
+    RateLimiter,
+    TypingStore,
+    UnreadCounter,
+)
 from backend.services.accounts import AccountService
 from backend.services.chats import ChatService
 from backend.services.groups import GroupService
@@ -81,12 +93,13 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     chat_store = SqlChatStore(engine)
     messages = _message_store(settings, engine, search_index)
     bus, limiter = _bus(settings), _rate_limiter(settings, clock)
-    chats = ChatService(chat_store, messages, users, bus, clock)
-    receipts = ReceiptService(chats, chat_store, bus, clock)
+    unread = _unread_counter(settings, messages)
+    chats = ChatService(chat_store, messages, users, bus, clock, unread)
+    receipts = ReceiptService(chats, chat_store, bus, clock, unread)
     blobs = build_blob_storage(settings)
     media = MediaService(settings, chats, SqlMediaStore(engine), blobs, clock)
     messaging = MessagingService(
-        settings, chats, chat_store, messages, receipts, limiter, bus, clock, media
+        settings, chats, chat_store, messages, receipts, limiter, bus, clock, unread, media
     )
     actions: MessageActionStore = (
         SqlMessageActionStore(engine, search_index) if in_sql else UnavailableMessageActionStore()
@@ -98,9 +111,11 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         chats=chats,
         messaging=messaging,
         receipts=receipts,
-        typing=TypingService(chats, bus),
+        typing=TypingService(chats, _typing_store(settings), bus, clock),
         groups=GroupService(chats, chat_store, users, messaging, bus, clock),
-        presence=PresenceService(settings, InMemoryPresence(), chat_store, users, bus, clock),
+        presence=PresenceService(
+            settings, _presence_store(settings), chat_store, users, bus, clock
+        ),
         media=media,
         message_actions=MessageActionService(
             settings, chats, messaging, messages, actions, bus, clock
@@ -140,3 +155,28 @@ def _rate_limiter(settings: Settings, clock: Clock) -> RateLimiter:
     from backend.adapters.redis.rate_limit import RedisRateLimiter
 
     return RedisRateLimiter(settings.redis_url, clock)
+
+
+def _presence_store(settings: Settings) -> PresenceStore:
+    if not settings.redis_url:
+        return InMemoryPresence()
+    from backend.adapters.redis.presence import RedisPresence
+
+    return RedisPresence(settings.redis_url)
+
+
+def _typing_store(settings: Settings) -> TypingStore:
+    if not settings.redis_url:
+        return InMemoryTyping()
+    from backend.adapters.redis.typing import RedisTyping
+
+    return RedisTyping(settings.redis_url)
+
+
+def _unread_counter(settings: Settings, messages: MessageStore) -> UnreadCounter:
+    """Counted by the message store on each read, or kept as Redis counters beside it."""
+    if not settings.redis_url:
+        return StoreCountedUnread(messages)
+    from backend.adapters.redis.unread import RedisUnreadCounter
+
+    return RedisUnreadCounter(settings.redis_url, messages)

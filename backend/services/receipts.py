@@ -8,16 +8,24 @@ from backend.errors import NotFound
 from backend.events import ReceiptsChanged
 from backend.ids import is_uuid
 from backend.models import Member, MemberReceipt, Receipts
-from backend.ports import Bus, ChatStore, Clock
+from backend.ports import Bus, ChatStore, Clock, UnreadCounter
 from backend.services.chats import ChatService
 
 
 class ReceiptService:
-    def __init__(self, chats: ChatService, chat_store: ChatStore, bus: Bus, clock: Clock) -> None:
+    def __init__(
+        self,
+        chats: ChatService,
+        chat_store: ChatStore,
+        bus: Bus,
+        clock: Clock,
+        unread: UnreadCounter,
+    ) -> None:
         self._chats = chats
         self._chat_store = chat_store
         self._bus = bus
         self._clock = clock
+        self._unread = unread
 
     def mark_delivered(self, user_id: str, chat_id: str, upto: str = "") -> None:
         """The caller's device has received the chat's messages up to ``upto`` ("" = all)."""
@@ -95,6 +103,8 @@ class ReceiptService:
         )
         if result is None:
             return
+        if read:
+            self._unread.read_moved(me.user_id, me.chat_id)
         moved, _, group = result
         self._bus.publish(
             [me.user_id],
@@ -124,6 +134,9 @@ class ReceiptService:
         )
         if result is None:
             return
+        if read and not only_if_aggregate_moves:
+            # (A sender's own message moved it: ``message_stored`` dropped their counter.)
+            self._unread.read_moved(user_id, chat_id)
         # The aggregate as stored around the move, not from a snapshot read earlier: other
         # members' watermarks may have moved meanwhile (API requests run in threads).
         moved, before, after = result
