@@ -23,9 +23,11 @@ a Redis Cluster would need the keys hash-tagged into one slot.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import redis
+
+from backend.adapters.redis.times import from_micros, micros
 
 KEY_PREFIX = "chat:presence:"
 DUE_KEY = KEY_PREFIX + "due"
@@ -112,14 +114,6 @@ return gone
 """
 
 
-def _micros(at: datetime) -> int:
-    return round(at.timestamp() * 1_000_000)
-
-
-def _from_micros(value: bytes | str) -> datetime:
-    return datetime.fromtimestamp(int(value) / 1_000_000, UTC)
-
-
 class RedisPresence:
     """The ``PresenceStore`` port on Redis: every process sees every connection."""
 
@@ -133,7 +127,7 @@ class RedisPresence:
         key_ttl_ms = int((ttl + KEY_GRACE).total_seconds() * 1000)
         came_online = self._heartbeat(
             keys=[KEY_PREFIX + user_id, DUE_KEY, BEATS_KEY],
-            args=[connection_id, _micros(now + ttl), _micros(now), user_id, key_ttl_ms],
+            args=[connection_id, micros(now + ttl), micros(now), user_id, key_ttl_ms],
         )
         return bool(came_online)
 
@@ -147,10 +141,10 @@ class RedisPresence:
         gone: dict[str, datetime] = {}
         while True:
             examined, *flat = self._expire(
-                keys=[DUE_KEY, BEATS_KEY], args=[_micros(now), SWEEP_BATCH, KEY_PREFIX]
+                keys=[DUE_KEY, BEATS_KEY], args=[micros(now), SWEEP_BATCH, KEY_PREFIX]
             )
             for i in range(0, len(flat), 2):
-                gone[flat[i].decode()] = _from_micros(flat[i + 1])
+                gone[flat[i].decode()] = from_micros(flat[i + 1])
             # A full batch may have left more users due; a short one means none are (users
             # still connected were moved to their next expiry, after ``now``).
             if examined < SWEEP_BATCH:

@@ -9,18 +9,16 @@ one every two seconds per typist.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import cast
 
 import redis
 
+from backend.adapters.redis.times import from_micros, micros
+
 KEY_PREFIX = "chat:typing:"
 # Past the entry's own lapse, so Redis never drops a key a reader should still see.
 KEY_GRACE = timedelta(seconds=1)
-
-
-def _micros(at: datetime) -> int:
-    return round(at.timestamp() * 1_000_000)
 
 
 class RedisTyping:
@@ -32,8 +30,8 @@ class RedisTyping:
     def start(self, chat_id: str, user_id: str, now: datetime, ttl: timedelta) -> None:
         key = KEY_PREFIX + chat_id
         pipe = self._redis.pipeline(transaction=False)
-        pipe.zremrangebyscore(key, "-inf", _micros(now))
-        pipe.zadd(key, {user_id: _micros(now + ttl)})
+        pipe.zremrangebyscore(key, "-inf", micros(now))
+        pipe.zadd(key, {user_id: micros(now + ttl)})
         pipe.pexpire(key, int((ttl + KEY_GRACE).total_seconds() * 1000))
         pipe.execute()
 
@@ -44,12 +42,10 @@ class RedisTyping:
         found = cast(
             list[tuple[bytes, float]],
             self._redis.zrangebyscore(
-                KEY_PREFIX + chat_id, f"({_micros(now)}", "+inf", withscores=True
+                KEY_PREFIX + chat_id, f"({micros(now)}", "+inf", withscores=True
             ),
         )
-        return {
-            user.decode(): datetime.fromtimestamp(until / 1_000_000, UTC) for user, until in found
-        }
+        return {user.decode(): from_micros(until) for user, until in found}
 
     def close(self) -> None:
         self._redis.close()
