@@ -57,6 +57,7 @@ bench: install-dev
 	@$(ENV) python bench/server_memory.py
 	@$(ENV) python bench/history_paging.py
 	@$(ENV) python bench/cross_process_delivery.py
+	@$(ENV) python bench/shared_state.py
 
 migrate: install
 	@$(ENV) alembic upgrade head
