@@ -166,6 +166,8 @@ class RedisUnreadCounter:
         for span, (read, top, n, recount) in zip(current, pipe.execute(), strict=True):
             if (
                 n is not None
+                and read is not None
+                and top is not None
                 and recount is None
                 and read.decode() == span.read_upto
                 and top.decode() >= span.newest
