@@ -10,6 +10,8 @@ Through the services (``build_services``), per set-up:
   * chat list: ``ChatService.list_chats`` of a reader with --chats 1:1 chats, each holding
     --unread messages from the peer, half of them partly read (unread counts by the message
     store vs Redis counters, rebuilt on the first load and trusted after);
+  * unread: the ``UnreadCounter`` call alone that the chat list makes (the rest of a chat
+    list load is the same SQL on both sides);
   * send: ``MessagingService.send_message`` into one of those chats (Redis adds the counter
     script per message).
 
@@ -38,6 +40,7 @@ import redis
 
 from backend.container import Services, build_services
 from backend.content import text_content
+from backend.models import UnreadSpan
 from backend.settings import Settings
 from scripts import servers
 from tests.engines import cassandra_keyspace, drop_postgres_database, fresh_postgres_database
@@ -89,8 +92,15 @@ def run_setup(settings: Settings, args: argparse.Namespace, tag: str) -> dict[st
         ]
         first = svc.chats.list_chats(reader)  # builds the Redis counters
         assert sorted(s.unread for s in first) == sorted(expected), "unread counts are wrong"
+        spans = [
+            UnreadSpan(chat.id, me.read_upto, chat.last_message_id)
+            for chat, me in svc.chats._chats.list_user_chats(reader)  # what _summarize asks
+            if chat.last_message_id > me.read_upto
+        ]
+        counter = svc.chats._unread
         figures = {
             "chat list": timed(lambda: svc.chats.list_chats(reader), args.loads),
+            "unread": timed(lambda: counter.unread_counts(reader, spans), args.loads),
             "heartbeat": timed(lambda: svc.presence.heartbeat(reader, "tab-1"), args.beats),
         }
         peer_chat = chat_ids[0]
