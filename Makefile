@@ -58,6 +58,7 @@ bench: install-dev
 	@$(ENV) python bench/history_paging.py
 	@$(ENV) python bench/cross_process_delivery.py
 	@$(ENV) python bench/chat_list.py
+	@$(ENV) python bench/shared_state.py
 
 migrate: install
 	@$(ENV) alembic upgrade head

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from backend.adapters.counted_unread import StoreCountedUnread
 from backend.adapters.memory.bus import InProcessBus
 from backend.adapters.memory.presence import InMemoryPresence
 from backend.adapters.memory.rate_limit import InMemoryRateLimiter
+from backend.adapters.memory.typing import InMemoryTyping
 from backend.adapters.sql.accounts import SqlSessionStore, SqlUserStore
 from backend.adapters.sql.chats import SqlChatStore
 from backend.adapters.sql.engine import create_sql_engine, upgrade_schema
@@ -27,7 +29,10 @@ from backend.ports import (
     Clock,
     MessageActionStore,
     MessageStore,
+    PresenceStore,
     RateLimiter,
+    TypingStore,
+    UnreadCounter,
 )
 from backend.services.accounts import AccountService
 from backend.services.chats import ChatService
@@ -95,8 +100,9 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     messages = _message_store(settings, engine, search_index)
     chat_list = _chat_list(settings, chat_store)
     bus, limiter = _bus(settings), _rate_limiter(settings, clock)
-    chats = ChatService(chat_store, chat_list, messages, users, bus, clock)
-    receipts = ReceiptService(chats, chat_store, chat_list, bus, clock)
+    unread = _unread_counter(settings, messages)
+    chats = ChatService(chat_store, chat_list, messages, users, bus, clock, unread)
+    receipts = ReceiptService(chats, chat_store, chat_list, bus, clock, unread)
     actions: MessageActionStore = (
         SqlMessageActionStore(engine, search_index) if in_sql else UnavailableMessageActionStore()
     )
@@ -105,7 +111,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         settings, chats, SqlMediaStore(engine), blobs, clock, messages=messages, actions=actions
     )
     messaging = MessagingService(
-        settings, chats, chat_list, messages, receipts, limiter, bus, clock, media
+        settings, chats, chat_list, messages, receipts, limiter, bus, clock, unread, media
     )
     return Services(
         settings=settings,
@@ -114,9 +120,11 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         chats=chats,
         messaging=messaging,
         receipts=receipts,
-        typing=TypingService(chats, bus),
+        typing=TypingService(chats, _typing_store(settings), bus, clock),
         groups=GroupService(chats, chat_store, users, messaging, bus, clock),
-        presence=PresenceService(settings, InMemoryPresence(), chat_store, users, bus, clock),
+        presence=PresenceService(
+            settings, _presence_store(settings), chat_store, users, bus, clock
+        ),
         media=media,
         message_actions=MessageActionService(
             settings, chats, messaging, messages, actions, bus, clock
@@ -172,3 +180,28 @@ def _rate_limiter(settings: Settings, clock: Clock) -> RateLimiter:
     from backend.adapters.redis.rate_limit import RedisRateLimiter
 
     return RedisRateLimiter(settings.redis_url, clock)
+
+
+def _presence_store(settings: Settings) -> PresenceStore:
+    if not settings.redis_url:
+        return InMemoryPresence()
+    from backend.adapters.redis.presence import RedisPresence
+
+    return RedisPresence(settings.redis_url)
+
+
+def _typing_store(settings: Settings) -> TypingStore:
+    if not settings.redis_url:
+        return InMemoryTyping()
+    from backend.adapters.redis.typing import RedisTyping
+
+    return RedisTyping(settings.redis_url)
+
+
+def _unread_counter(settings: Settings, messages: MessageStore) -> UnreadCounter:
+    """Counted by the message store on each read, or kept as Redis counters beside it."""
+    if not settings.redis_url:
+        return StoreCountedUnread(messages)
+    from backend.adapters.redis.unread import RedisUnreadCounter
+
+    return RedisUnreadCounter(settings.redis_url, messages)

@@ -186,6 +186,21 @@ class ChatSummary:
 
 
 @dataclasses.dataclass(frozen=True)
+class UnreadSpan:
+    """Where one member's unread messages in one chat lie: others' messages after
+    ``read_upto``, up to ``newest`` (the chat's newest message as this member may see it).
+
+    ``visible_upto`` is set for someone who left a group: nothing after it counts, and no new
+    message will ever be added to their count.
+    """
+
+    chat_id: str
+    read_upto: str
+    newest: str
+    visible_upto: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
 class MessagePage:
     """A page of history, oldest first, and the cursor to ask for the page before it."""
 

@@ -19,6 +19,7 @@ from backend.models import (
     SearchPage,
     SearchQuery,
     Session,
+    UnreadSpan,
     User,
 )
 
@@ -102,8 +103,22 @@ class ChatStore(Protocol):
 
     def add_group_chat(self, chat: Chat, members: list[Member]) -> None: ...
 
-    def put_members(self, members: list[Member]) -> None:
-        """Add members, or bring former members back, exactly as given."""
+    def add_members(
+        self, chat_id: str, members: list[Member], max_members: int
+    ) -> list[str] | None:
+        """Add members, or bring former members back, exactly as given - unless the chat would
+        then have more than ``max_members`` current members.
+
+        The count and the insert are one serialised transaction per chat, so concurrent adds
+        from any number of processes cannot pass the limit together.
+
+        Returns the ids added (people already current members are skipped), or None if the
+        limit refused them all (nothing written).
+        """
+
+    def start_history_at(self, chat_id: str, user_ids: list[str], line_id: str) -> None:
+        """The line that added these current members: their history starts there, and their
+        watermarks are raised to it (never lowered)."""
 
     def end_membership(self, chat_id: str, user_id: str, at: datetime, visible_upto: str) -> bool:
         """Mark a current member as gone; whether they were a current member."""
@@ -298,6 +313,40 @@ class PresenceStore(Protocol):
 
     def online(self, user_ids: list[str]) -> set[str]:
         """Those of ``user_ids`` with a live connection."""
+
+
+class TypingStore(Protocol):
+    """Who is typing in which chat right now; an entry nobody renews lapses after its TTL.
+
+    The live relay rides the bus; this lets a tab that opens a chat (on any process) see the
+    typists of that moment. Written at most every couple of seconds per typist.
+    """
+
+    def start(self, chat_id: str, user_id: str, now: datetime, ttl: timedelta) -> None:
+        """``user_id`` is typing in ``chat_id`` until ``now + ttl`` unless renewed."""
+
+    def stop(self, chat_id: str, user_id: str) -> None:
+        """``user_id`` stopped typing (sent, cleared the composer)."""
+
+    def typing_in(self, chat_id: str, now: datetime) -> dict[str, datetime]:
+        """The users typing in ``chat_id`` at ``now``, with when each indicator lapses."""
+
+
+class UnreadCounter(Protocol):
+    """Unread counts per member per chat. The message store is the truth; an adapter may keep
+    counters beside it (Redis, seed section 7), but must answer what the store would.
+    """
+
+    def unread_counts(self, user_id: str, spans: list[UnreadSpan]) -> dict[str, int]:
+        """For each span, how many messages others wrote in it (the user's own never count;
+        system lines count for everyone but the member whose action they record)."""
+
+    def message_stored(self, message: Message, recipient_ids: list[str]) -> None:
+        """A *new* message was stored (call once per message, after the store commits and
+        before it is announced): it counts for ``recipient_ids`` other than its sender."""
+
+    def read_moved(self, user_id: str, chat_id: str) -> None:
+        """The user's read watermark in the chat moved (to any message, not only the newest)."""
 
 
 class RateLimiter(Protocol):

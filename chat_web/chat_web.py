@@ -37,7 +37,8 @@ def prepare_storage() -> None:
 @app.register_lifespan_task
 async def sweep_presence() -> None:
     """Take people whose connections stopped beating offline (a closed laptop, a lost
-    network), a second or so after their presence lapses."""
+    network), a second or so after their presence lapses. With Redis every process sweeps
+    the shared presence; each lapse is claimed, and announced, by exactly one of them."""
     presence = services().presence
     while True:
         await asyncio.sleep(1.0)

@@ -6,6 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
+from e2e.api_helpers import Account, login, send_frame, socket
 from e2e.conftest import send, sign_in, start_chat, statuses
 
 
@@ -262,3 +263,25 @@ def test_a_new_message_scrolls_into_view_only_for_a_reader_at_the_bottom(person,
     # most a row as the list measures the new one).
     expect(second).not_to_be_in_viewport()
     expect(anchor).to_be_in_viewport()
+
+
+def test_a_chat_opened_while_the_other_is_typing_shows_it_until_they_go_quiet(
+    person, client, base_url
+):
+    alice, bob = person("Alice"), person("Bob")
+    chat_id = start_chat(alice, bob)
+    send(alice.page, "are you there?")
+    item = bob.page.get_by_test_id(f"chat-item-{chat_id}")
+    expect(item).to_contain_text("are you there?")
+
+    # Alice starts typing on her phone (an API socket), once: Bob is not in the chat yet, so
+    # only the typing state kept on the server can tell him when he opens it.
+    phone = login(client, Account(token="", user={"username": alice.username}))
+    with socket(base_url, phone) as ws:
+        send_frame(ws, {"type": "typing", "chatId": chat_id, "isTyping": True})
+        item.click()
+        bob.page.wait_for_url(f"**/chats/{chat_id}")
+        indicator = bob.page.get_by_test_id("typing-indicator")
+        expect(indicator).to_have_text("typing…", timeout=3_000)
+        # She goes quiet: the indicator lapses by itself (3.5 s after her last news).
+        expect(indicator).to_have_count(0, timeout=6_000)

@@ -136,11 +136,6 @@ def test_a_conversation_across_two_processes_survives_one_being_killed(
     expect(item.get_by_test_id("unread-badge")).to_have_count(0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs redis-state branch: presence is kept per process, so A does not know that "
-    "Bob's heartbeats reach B",
-)
 def test_presence_crosses_processes(apps: tuple[ServedApp, ServedApp], tab_on: Open) -> None:
     a, b = apps
     alice = sign_up(tab_on(a), "Alice")

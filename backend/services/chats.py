@@ -15,9 +15,18 @@ from backend.models import (
     ReadableRange,
     Receipts,
     Role,
+    UnreadSpan,
     User,
 )
-from backend.ports import Bus, ChatListStore, ChatStore, Clock, MessageStore, UserStore
+from backend.ports import (
+    Bus,
+    ChatListStore,
+    ChatStore,
+    Clock,
+    MessageStore,
+    UnreadCounter,
+    UserStore,
+)
 
 
 class ChatService:
@@ -29,6 +38,7 @@ class ChatService:
         users: UserStore,
         bus: Bus,
         clock: Clock,
+        unread: UnreadCounter,
     ) -> None:
         self._chats = chats
         self._chat_list = chat_list
@@ -36,6 +46,7 @@ class ChatService:
         self._users = users
         self._bus = bus
         self._clock = clock
+        self._unread = unread
 
     def access_chat(self, user_id: str, chat_id: str) -> tuple[Chat, Member]:
         """The one door to a chat: the chat and the caller's current membership of it.
@@ -207,10 +218,20 @@ class ChatService:
             if chat.kind is ChatKind.DIRECT
         }
         peers = self._users.get_users([p for p in peer_ids.values() if p])
-        unread = self._messages.count_unread(
+        # Only chats with something after the read watermark are asked about (a chat read to
+        # its newest message costs nothing); a former member's count stops where they left.
+        unread = self._unread.unread_counts(
             user_id,
-            {chat.id: me.read_upto for chat, me in rows if chat.last_message_id > me.read_upto},
-            {chat.id: me.visible_upto for chat, me in rows if not me.is_active},
+            [
+                UnreadSpan(
+                    chat.id,
+                    read_upto=me.read_upto,
+                    newest=chat.last_message_id,
+                    visible_upto="" if me.is_active else me.visible_upto,
+                )
+                for chat, me in rows
+                if chat.last_message_id > me.read_upto
+            ],
         )
         summaries = []
         for chat, me in rows:

@@ -7,14 +7,13 @@ a leaving member's ends (``Member.visible_from`` / ``visible_upto``).
 
 from __future__ import annotations
 
-import threading
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
 from backend.errors import Forbidden, GroupFull, InvalidInput, NotFound
 from backend.events import ChatChanged
-from backend.ids import is_uuid, new_id
+from backend.ids import is_uuid, new_id, new_message_id
 from backend.models import Chat, ChatKind, Member, Role, User
 from backend.ports import Bus, ChatStore, Clock, UserStore
 from backend.services.chats import ChatService
@@ -41,11 +40,6 @@ class GroupService:
         self._messaging = messaging
         self._bus = bus
         self._clock = clock
-        # Adding is read-check-write (count the members, then add): two admins adding at once
-        # (API requests run in threads) would both see room for one and make 257. Adds are
-        # rare and take a few ms, so one lock for all groups is enough in one process; with
-        # several processes (issue #5) the store has to guard the limit itself.
-        self._adding = threading.Lock()
 
     def create_group(self, user_id: str, title: str, member_ids: Iterable[str]) -> Chat:
         """A new group owned by the caller, with the given people as members.
@@ -75,45 +69,63 @@ class GroupService:
 
     def add_members(self, user_id: str, chat_id: str, member_ids: Iterable[str]) -> None:
         """Admins add people; people already in the group are skipped. New members see the
-        group's messages from the line that added them on (WhatsApp's behaviour)."""
-        with self._adding:
-            self._add_members(user_id, chat_id, member_ids)
+        group's messages from the line that added them on (WhatsApp's behaviour).
 
-    def _add_members(self, user_id: str, chat_id: str, member_ids: Iterable[str]) -> None:
-        _, current, _ = self._as_admin(user_id, chat_id)
+        The store takes the seats first, counting and inserting in one transaction (two admins
+        on two processes adding at once cannot pass ``MAX_MEMBERS``), and only then is the
+        line written: a refused add leaves no "added" line behind. Until the line exists, the
+        newcomers' history starts at an id made just now, above everything already stored.
+
+        Raises:
+            GroupFull: the group would have more than ``MAX_MEMBERS`` members.
+        """
+        chat, current, _ = self._as_admin(user_id, chat_id)
         present = {m.user_id for m in current}
         new_ids = [uid for uid in _unique_ids(member_ids) if uid not in present]
         if not new_ids:
             return
         if len(current) + len(new_ids) > MAX_MEMBERS:
-            raise GroupFull(_full_message(), limit=MAX_MEMBERS)
+            raise GroupFull(_full_message(), limit=MAX_MEMBERS)  # refused without a write
         people = self._existing_users([user_id, *new_ids])
-        recipients = [*(m.user_id for m in current if m.user_id != user_id), *new_ids, user_id]
-        line = self._line(
-            chat_id, people[user_id], recipients, "added", targets=[people[u] for u in new_ids]
-        )
         former = {
             m.user_id: m
             for m in self._chat_store.list_members_of([chat_id])[chat_id]
             if not m.is_active
         }
+        joining_at = max(new_message_id(), chat.last_message_id)
         now = self._clock()
-        self._chat_store.put_members(
+        added = self._chat_store.add_members(
+            chat_id,
             [
                 Member(
                     chat_id=chat_id,
                     user_id=uid,
                     role=Role.MEMBER,
                     joined_at=now,
-                    # Watermarks start at the line that added them: a newcomer has nothing
-                    # older to receive, so they must not pull the group's ticks back.
-                    delivered_upto=max(former[uid].delivered_upto, line) if uid in former else line,
-                    read_upto=max(former[uid].read_upto, line) if uid in former else line,
-                    visible_from=line,
+                    # A newcomer has nothing older to receive, so they must not pull the
+                    # group's ticks back; the line raises these to itself below.
+                    delivered_upto=max(former[uid].delivered_upto, joining_at)
+                    if uid in former
+                    else joining_at,
+                    read_upto=max(former[uid].read_upto, joining_at)
+                    if uid in former
+                    else joining_at,
+                    visible_from=joining_at,
                 )
                 for uid in new_ids
-            ]
+            ],
+            MAX_MEMBERS,
         )
+        if added is None:
+            raise GroupFull(_full_message(), limit=MAX_MEMBERS)
+        if not added:
+            return  # another admin added them meanwhile, and wrote the line
+        others = [m.user_id for m in current if m.user_id != user_id]
+        recipients = [*others, *added, user_id]
+        line = self._line(
+            chat_id, people[user_id], recipients, "added", targets=[people[u] for u in added]
+        )
+        self._chat_store.start_history_at(chat_id, added, line)
         self._bus.publish(recipients, ChatChanged(chat_id))
 
     def remove_member(self, user_id: str, chat_id: str, target_id: str) -> None:

@@ -9,7 +9,7 @@ from backend.errors import InvalidInput, RateLimited
 from backend.events import MessageCreated
 from backend.ids import is_uuid, new_message_id
 from backend.models import Member, Message, MessagePage, Quote, Receipts
-from backend.ports import Bus, ChatListStore, Clock, MessageStore, RateLimiter
+from backend.ports import Bus, ChatListStore, Clock, MessageStore, RateLimiter, UnreadCounter
 from backend.services.chats import ChatService
 from backend.services.media import MediaService
 from backend.services.receipts import ReceiptService
@@ -30,9 +30,11 @@ class MessagingService:
         limiter: RateLimiter,
         bus: Bus,
         clock: Clock,
+        unread: UnreadCounter,
         media: MediaService | None = None,
     ) -> None:
         self._settings = settings
+        self._unread = unread
         self._media = media
         self._limiter = limiter
         self._chats = chats
@@ -118,7 +120,7 @@ class MessagingService:
         return self._store(user_id, [m.user_id for m in members], draft)
 
     def _store(self, user_id: str, member_ids: list[str], draft: Message) -> Message:
-        message, _ = self._messages.add_message(draft, new_message_id)
+        message, is_new = self._messages.add_message(draft, new_message_id)
         chat_id = message.chat_id
         self._chat_list.record_activity(
             chat_id,
@@ -130,6 +132,8 @@ class MessagingService:
         )
         # Recipients first, the sender's own devices last: theirs is the latency that counts.
         recipients = [uid for uid in member_ids if uid != user_id] + [user_id]
+        if is_new:  # a resend is the same message: it counts once
+            self._unread.message_stored(message, recipients)
         self._bus.publish(recipients, MessageCreated(chat_id, message))
         # Writing in a chat means the writer has seen it up to here (WhatsApp does the same).
         self._receipts.record_own_message(user_id, chat_id, message.id)
@@ -143,7 +147,7 @@ class MessagingService:
         Only for services that have already checked the actor's right to the change; the line
         is written by the server, so it is not rate limited or validated as user input.
         """
-        message, _ = self._messages.add_message(
+        message, is_new = self._messages.add_message(
             Message(
                 id="",
                 chat_id=chat_id,
@@ -157,6 +161,8 @@ class MessagingService:
         self._chat_list.record_activity(
             chat_id, message.id, message.created_at, preview_of(message.content), "", recipients
         )
+        if is_new:  # unread for everyone but the actor, as the store counts it
+            self._unread.message_stored(message, recipients)
         self._bus.publish(recipients, MessageCreated(chat_id, message))
         return message
 

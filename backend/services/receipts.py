@@ -8,7 +8,7 @@ from backend.errors import NotFound
 from backend.events import ReceiptsChanged
 from backend.ids import is_uuid
 from backend.models import Member, MemberReceipt, Receipts
-from backend.ports import Bus, ChatListStore, ChatStore, Clock
+from backend.ports import Bus, ChatListStore, ChatStore, Clock, UnreadCounter
 from backend.services.chats import ChatService
 
 
@@ -20,12 +20,14 @@ class ReceiptService:
         chat_list: ChatListStore,
         bus: Bus,
         clock: Clock,
+        unread: UnreadCounter,
     ) -> None:
         self._chats = chats
         self._chat_store = chat_store
         self._chat_list = chat_list
         self._bus = bus
         self._clock = clock
+        self._unread = unread
 
     def mark_delivered(self, user_id: str, chat_id: str, upto: str = "") -> None:
         """The caller's device has received the chat's messages up to ``upto`` ("" = all)."""
@@ -106,6 +108,8 @@ class ReceiptService:
         )
         if result is None:
             return
+        if read:
+            self._unread.read_moved(me.user_id, me.chat_id)
         moved, _, group = result
         self._bus.publish(
             [me.user_id],
@@ -135,6 +139,9 @@ class ReceiptService:
         )
         if result is None:
             return
+        if read and not only_if_aggregate_moves:
+            # (A sender's own message moved it: ``message_stored`` dropped their counter.)
+            self._unread.read_moved(user_id, chat_id)
         # The aggregate as stored around the move, not from a snapshot read earlier: other
         # members' watermarks may have moved meanwhile (API requests run in threads).
         moved, before, after = result

@@ -144,12 +144,17 @@ class ConversationState(rx.State):
             others = {k: v for k, v in self._unsent.items() if k != self.chat_id}
             self._unsent = {**others, self.chat_id: unsent} if unsent else others
 
-    async def _open(self, chat_id: str) -> None:
-        """Show the latest page of ``chat_id`` and mark it read (or show that it is missing)."""
+    async def _open(self, chat_id: str, typists_now: bool = False) -> None:
+        """Show the latest page of ``chat_id`` and mark it read (or show that it is missing).
+
+        ``typists_now``: ask who is typing there (only the listener, which then lets those
+        indicators lapse); otherwise the indicators of the chat already open are kept.
+        """
         user_id = await self._user_id()
         svc = services()
         if chat_id != self.chat_id:
             self._clear_reply()
+            self._typing = {}
         self.chat_id, self.composer_error, self.announcement = chat_id, "", ""
         self.has_newer = self.is_loading_older = self._paged_back = False
         self.recent, self.first_index = [], FIRST_INDEX
@@ -165,8 +170,14 @@ class ConversationState(rx.State):
         self.title = summary.title
         self.is_group = summary.chat.kind is ChatKind.GROUP
         self.is_member = summary.is_member
-        self._typing, self.typing_text = {}, ""
         self._show_members(user_id, [user for _, user in members])
+        if not self.is_member:
+            self._typing = {}
+        elif typists_now:  # who is typing here right now, on any process
+            with contextlib.suppress(ChatError):  # removed meanwhile: nobody to show
+                typists = svc.typing.typing_now(user_id, chat_id)
+                self._typing = {u: until.timestamp() for u, until in typists.items()}
+        self._say_who_types()
         self._peer_id = summary.peer.id if summary.peer else ""
         self.subtitle = f"@{summary.peer.username}" if summary.peer else ""
         self._show_presence(user_id)

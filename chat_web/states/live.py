@@ -79,13 +79,12 @@ class LiveState(rx.State):
         try:
             async with self:
                 self.heartbeat_ms = int(svc.presence.heartbeat_seconds * 1000)
-                await self._show_storage(chat_id_from_path(path))
+                typing_lapses = await self._show_storage(chat_id_from_path(path))
             svc.presence.heartbeat(user_id, token)
             # This device now holds everything sent while it was away: two ticks for senders.
             svc.receipts.mark_all_delivered(user_id)
             recheck = svc.settings.session_recheck_seconds
             checked_at = time.monotonic()
-            typing_lapses: float | None = None
             while True:
                 wait = recheck - (time.monotonic() - checked_at)
                 if typing_lapses is not None:
@@ -95,7 +94,7 @@ class LiveState(rx.State):
                 except SubscriptionLagged:  # events were dropped: show storage's truth again
                     async with self:
                         chat_id = (await self.get_state(ConversationState)).chat_id
-                        await self._show_storage(chat_id)
+                        typing_lapses = await self._show_storage(chat_id)
                     continue
                 if isinstance(event, TypingChanged) or typing_lapses is not None:
                     typing_lapses = await self._update_typing(event)
@@ -136,14 +135,16 @@ class LiveState(rx.State):
                 conversation._apply_typing(event)
             return conversation._lapse_typing()
 
-    async def _show_storage(self, chat_id: str) -> None:
-        """The chat list and the open chat (if any) as storage has them now."""
+    async def _show_storage(self, chat_id: str) -> float | None:
+        """The chat list and the open chat (if any) as storage has them now; seconds until
+        the first typing indicator shown on opening lapses (None when nobody is typing)."""
         await (await self.get_state(ChatListState))._reload()
         conversation = await self.get_state(ConversationState)
         if chat_id:
-            await conversation._open(chat_id)
+            await conversation._open(chat_id, typists_now=True)
         else:
             conversation._close()
+        return conversation._lapse_typing()
 
     async def _apply(self, user_id: str, event: Event) -> None:
         """Apply one event: first what the user sees, then the bookkeeping it causes.

@@ -48,3 +48,15 @@ def drain(sub: Subscription) -> list[Event]:
     while not queue.empty():
         events.append(queue.get_nowait())
     return events
+
+
+async def settle(sub: Subscription, quiet: float = 0.3) -> list[Event]:
+    """Every event that has reached, or is on its way to, a subscription: on the in-process
+    bus what was already delivered (same-loop publishes are immediate), across Redis what
+    arrives until the subscription has been quiet for ``quiet`` seconds."""
+    if type(sub).__name__ != "RedisSubscription":
+        return drain(sub)
+    events = []
+    while (event := await sub.get(quiet)) is not None:
+        events.append(event)
+    return events

@@ -21,7 +21,13 @@ from backend.events import (
 )
 from backend.models import Chat, Receipts
 from backend.ports import SubscriptionLagged
-from tests.backend.helpers import Person, drain, next_event, requires_immediate_delivery
+from tests.backend.helpers import (
+    Person,
+    drain,
+    next_event,
+    requires_immediate_delivery,
+    settle,
+)
 
 
 async def test_a_message_is_announced_to_every_member_and_nobody_else(
@@ -34,7 +40,7 @@ async def test_a_message_is_announced_to_every_member_and_nobody_else(
         for name in ("alice", "bob"):  # alice's own other tabs hear it too
             event = await next_event(subs[name])
             assert event == MessageCreated(chat_id=chat.id, message=sent)
-        assert drain(subs["carol"]) == []
+        assert await settle(subs["carol"]) == []
         with pytest.raises(TimeoutError):
             await next_event(subs["carol"], timeout=0.05)
     finally:
@@ -48,7 +54,7 @@ async def test_every_tab_of_a_user_hears_the_message(
     phone, laptop = services.bus.subscribe(bob.id), services.bus.subscribe(bob.id)
     try:
         sent = services.messaging.send_message(alice.id, chat.id, text_content("hi"))
-        assert drain(phone) == drain(laptop) == [MessageCreated(chat.id, sent)]
+        assert await settle(phone) == await settle(laptop) == [MessageCreated(chat.id, sent)]
     finally:
         await phone.close()
         await laptop.close()
@@ -61,7 +67,7 @@ async def test_a_resend_is_announced_again_with_the_same_id(
     try:
         first = services.messaging.send_message(alice.id, chat.id, text_content("hi"), "t-1")
         services.messaging.send_message(alice.id, chat.id, text_content("hi"), "t-1")
-        events = drain(sub)
+        events = await settle(sub)
         assert events == [MessageCreated(chat.id, first)] * 2
     finally:
         await sub.close()
@@ -83,7 +89,7 @@ async def test_receipts_are_announced_with_the_chat_aggregate(
             # alice has read her own message; bob has only received it
             chat_receipts=Receipts(delivered_upto=m, read_upto=""),
         )
-        assert drain(alice_sub) == drain(bob_sub) == [delivered]
+        assert await settle(alice_sub) == await settle(bob_sub) == [delivered]
 
         services.receipts.mark_read(bob.id, chat.id, m)
         read = ReceiptsChanged(
@@ -93,8 +99,8 @@ async def test_receipts_are_announced_with_the_chat_aggregate(
             read_upto=m,
             chat_receipts=Receipts(delivered_upto=m, read_upto=m),
         )
-        assert drain(alice_sub) == drain(bob_sub) == [read]
-        assert drain(carol_sub) == []
+        assert await settle(alice_sub) == await settle(bob_sub) == [read]
+        assert await settle(carol_sub) == []
     finally:
         for sub in subs:
             await sub.close()
@@ -112,7 +118,7 @@ async def test_a_reply_that_reads_the_chat_is_announced_as_a_receipt(
         receipts = services.messaging.list_messages(bob.id, chat.id).receipts
         assert receipts.read_upto == m1
         # ...and bob's tabs should be told so
-        changes = [e for e in drain(sub) if isinstance(e, ReceiptsChanged)]
+        changes = [e for e in await settle(sub) if isinstance(e, ReceiptsChanged)]
         assert changes
         assert changes[-1].chat_receipts == receipts
     finally:
@@ -125,17 +131,17 @@ async def test_opening_a_chat_tells_only_the_opener_once(
     alice_sub, bob_sub = services.bus.subscribe(alice.id), services.bus.subscribe(bob.id)
     try:
         chat = services.chats.open_direct_chat(alice.id, bob.id)
-        assert drain(alice_sub) == [ChatChanged(chat_id=chat.id)]
+        assert await settle(alice_sub) == [ChatChanged(chat_id=chat.id)]
         # bob hears nothing until alice writes...
-        assert drain(bob_sub) == []
+        assert await settle(bob_sub) == []
         services.chats.open_direct_chat(alice.id, bob.id)
-        assert drain(alice_sub) == drain(bob_sub) == []
+        assert await settle(alice_sub) == await settle(bob_sub) == []
 
         # ...or until he opens the chat himself, which puts it in his list (once).
         services.chats.open_direct_chat(bob.id, alice.id)
-        assert drain(bob_sub) == [ChatChanged(chat_id=chat.id)]
+        assert await settle(bob_sub) == [ChatChanged(chat_id=chat.id)]
         services.chats.open_direct_chat(bob.id, alice.id)
-        assert drain(alice_sub) == drain(bob_sub) == []
+        assert await settle(alice_sub) == await settle(bob_sub) == []
     finally:
         await alice_sub.close()
         await bob_sub.close()
@@ -214,7 +220,7 @@ async def captured_events(services: Services, alice: Person, bob: Person) -> lis
         content = {"type": "text", "text": 'héllo <b>wörld</b> 😀\n"quoted"'}
         m = services.messaging.send_message(alice.id, chat.id, content, temp_id="t-1")
         services.receipts.mark_delivered(bob.id, chat.id, m.id)
-        return drain(sub)
+        return await settle(sub)
     finally:
         await sub.close()
 

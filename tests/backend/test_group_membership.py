@@ -21,7 +21,7 @@ from tests.backend.group_helpers import (
     say,
     status,
 )
-from tests.backend.helpers import Person, drain, next_event
+from tests.backend.helpers import Person, next_event, settle
 from tests.conftest import FakeClock
 
 # --- a removed member -----------------------------------------------------------------------
@@ -35,7 +35,7 @@ async def test_a_removed_member_hears_nothing_more_from_the_group(
     try:
         services.groups.remove_member(alice.id, chat.id, carol.id)
         # Carol's devices are told she was removed (the line, and that the chat changed) ...
-        told = drain(sub)
+        told = await settle(sub)
         assert [type(e) for e in told] == [MessageCreated, ChatChanged]
         assert isinstance(told[0], MessageCreated)
         assert told[0].message.content["event"] == "removed"
@@ -48,7 +48,7 @@ async def test_a_removed_member_hears_nothing_more_from_the_group(
         services.groups.rename(alice.id, chat.id, "Without carol")
         services.groups.add_members(alice.id, chat.id, [dave.id])
         services.groups.set_role(alice.id, chat.id, bob.id, Role.ADMIN)
-        assert drain(sub) == []
+        assert await settle(sub) == []
         with pytest.raises(TimeoutError):
             await next_event(sub, timeout=0.05)
     finally:
@@ -250,13 +250,13 @@ async def test_a_removed_member_reading_what_they_kept_is_their_own_business(
 
         # Her own devices hear that she read up to the line, and nothing about later messages:
         # the group's ticks they are told are capped at the line too.
-        [heard] = drain(subs["carol"])
+        [heard] = await settle(subs["carol"])
         assert isinstance(heard, ReceiptsChanged)
         assert heard.read_upto == heard.delivered_upto == removal
         assert heard.chat_receipts.delivered_upto <= removal
         assert heard.chat_receipts.read_upto <= removal
         # The group is not told: she no longer counts for its ticks.
-        assert drain(subs["alice"]) == drain(subs["bob"]) == []
+        assert await settle(subs["alice"]) == await settle(subs["bob"]) == []
     finally:
         for sub in subs.values():
             await sub.close()

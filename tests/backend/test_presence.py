@@ -7,7 +7,7 @@ import pytest
 from backend.container import Services
 from backend.events import PresenceChanged
 from backend.models import Chat
-from tests.backend.helpers import Person, drain, next_event
+from tests.backend.helpers import Person, next_event, settle
 from tests.conftest import FakeClock
 
 TTL = 30  # Settings' default presence_ttl_seconds
@@ -35,7 +35,7 @@ async def test_contacts_hear_online_and_offline_and_strangers_hear_nothing(
     event = await next_event(bob_sub)
     assert event == PresenceChanged(alice.id, online=False, last_seen_at=clock.now)
     assert services.presence.status_of(bob.id, alice.id).last_seen_at == clock.now
-    assert drain(carol_sub) == []  # carol shares no chat with alice
+    assert await settle(carol_sub) == []  # carol shares no chat with alice
 
 
 async def test_a_connection_that_stops_beating_lapses_at_its_last_heartbeat(
@@ -79,7 +79,7 @@ async def test_hiding_last_seen_works_both_ways(
     bob_sub = services.bus.subscribe(bob.id)
     services.presence.heartbeat(alice.id, "tab")
     services.presence.disconnect(alice.id, "tab")
-    events = [e for e in drain(bob_sub) if isinstance(e, PresenceChanged)]
+    events = [e for e in await settle(bob_sub) if isinstance(e, PresenceChanged)]
     assert [e.online for e in events] == [True, False]
     assert all(e.last_seen_at is None for e in events)  # never leaked on the bus
     assert services.presence.status_of(bob.id, alice.id).last_seen_at is None
@@ -94,5 +94,5 @@ async def test_presence_goes_to_1_to_1_contacts_not_to_fellow_group_members(
     services.groups.create_group(alice.id, "G", [bob.id, carol.id])
     bob_sub, carol_sub = services.bus.subscribe(bob.id), services.bus.subscribe(carol.id)
     services.presence.heartbeat(alice.id, "tab")
-    assert [e for e in drain(bob_sub) if isinstance(e, PresenceChanged)]  # 1:1 with alice
-    assert [e for e in drain(carol_sub) if isinstance(e, PresenceChanged)] == []
+    assert [e for e in await settle(bob_sub) if isinstance(e, PresenceChanged)]  # 1:1 with alice
+    assert [e for e in await settle(carol_sub) if isinstance(e, PresenceChanged)] == []

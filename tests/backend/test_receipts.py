@@ -10,7 +10,7 @@ from backend.errors import NotFound
 from backend.events import ReceiptsChanged
 from backend.ids import new_message_id
 from backend.models import Chat, Member, MessageStatus, Receipts
-from tests.backend.helpers import Person, drain
+from tests.backend.helpers import Person, settle
 
 
 def say(services: Services, who: Person, chat: Chat, text: str = "hi") -> str:
@@ -113,14 +113,14 @@ async def test_marking_again_publishes_nothing(
     sub = services.bus.subscribe(alice.id)
     try:
         services.receipts.mark_read(bob.id, chat.id, m)
-        [event] = drain(sub)
+        [event] = await settle(sub)
         assert isinstance(event, ReceiptsChanged)
 
         services.receipts.mark_read(bob.id, chat.id, m)
         services.receipts.mark_delivered(bob.id, chat.id, m)
         services.receipts.mark_read(bob.id, chat.id)
         services.receipts.mark_all_delivered(bob.id)
-        assert drain(sub) == []
+        assert await settle(sub) == []
     finally:
         await sub.close()
 

@@ -18,15 +18,26 @@ import pytest
 import redis
 import sqlalchemy as sa
 
+from backend.adapters.counted_unread import StoreCountedUnread
 from backend.adapters.memory.bus import InProcessBus
+from backend.adapters.memory.presence import InMemoryPresence
 from backend.adapters.memory.rate_limit import InMemoryRateLimiter
+from backend.adapters.memory.typing import InMemoryTyping
 from backend.adapters.sql.accounts import SqlSessionStore, SqlUserStore
 from backend.adapters.sql.chats import SqlChatStore
 from backend.adapters.sql.engine import create_sql_engine
 from backend.adapters.sql.message_actions import SqlMessageActionStore
 from backend.adapters.sql.messages import SqlMessageStore
 from backend.models import Chat, ChatKind, Member, Message, Role, User
-from backend.ports import Bus, ChatListStore, MessageStore, RateLimiter
+from backend.ports import (
+    Bus,
+    ChatListStore,
+    MessageStore,
+    PresenceStore,
+    RateLimiter,
+    TypingStore,
+    UnreadCounter,
+)
 from tests.conftest import FakeClock
 from tests.engines import (
     Engines,
@@ -231,3 +242,82 @@ def limiters(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[list[
     yield pair  # type: ignore[misc]
     for limiter in pair:
         limiter.close()
+
+
+# --- presence, typing and unread counts (shared state) --------------------------------------
+
+
+@pytest.fixture
+def redis_url(engines: Engines) -> str:
+    """The real Redis, emptied for this test."""
+    url = engines.redis_url
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture(params=BUS_ENGINES)
+def presences(request: pytest.FixtureRequest) -> Iterator[tuple[PresenceStore, PresenceStore]]:
+    """Two presence stores sharing their state: for Redis, two instances (two processes)."""
+    if request.param == "memory":
+        presence = InMemoryPresence()
+        yield presence, presence
+        return
+    from backend.adapters.redis.presence import RedisPresence
+
+    url = request.getfixturevalue("redis_url")
+    pair = RedisPresence(url), RedisPresence(url)
+    yield pair
+    for one in pair:
+        one.close()
+
+
+@pytest.fixture(params=BUS_ENGINES)
+def typing_stores(request: pytest.FixtureRequest) -> Iterator[tuple[TypingStore, TypingStore]]:
+    """Two typing stores sharing their state: for Redis, two instances (two processes)."""
+    if request.param == "memory":
+        typing = InMemoryTyping()
+        yield typing, typing
+        return
+    from backend.adapters.redis.typing import RedisTyping
+
+    url = request.getfixturevalue("redis_url")
+    pair = RedisTyping(url), RedisTyping(url)
+    yield pair
+    for one in pair:
+        one.close()
+
+
+@dataclasses.dataclass
+class UnreadBackend:
+    """Two unread counters sharing their state (for Redis, two processes' worth) over one
+    message store, the truth they must agree with."""
+
+    counters: tuple[UnreadCounter, UnreadCounter]
+    store: MessageStore
+    new_chat: Callable[[int], tuple[str, list[str]]]  # a chat id and that many people in it
+    name: str
+
+
+@pytest.fixture(params=["store", "redis"])
+def unread_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[UnreadBackend]:
+    shutil.copy(request.getfixturevalue("migrated_template"), tmp_path / "chat.db")
+    engine = create_sql_engine(f"sqlite:///{tmp_path / 'chat.db'}")
+    store, users, chats = SqlMessageStore(engine), SqlUserStore(engine), SqlChatStore(engine)
+
+    def new_chat(people: int) -> tuple[str, list[str]]:
+        ids = [make_user(users).id for _ in range(people)]
+        # (Messages refer to a chat and users; who is a member is not the counter's business.)
+        return make_direct_chat(chats, ids[0], ids[1]).id, ids
+
+    if request.param == "store":
+        counter = StoreCountedUnread(store)
+        yield UnreadBackend((counter, counter), store, new_chat, "store")
+    else:
+        from backend.adapters.redis.unread import RedisUnreadCounter
+
+        url = request.getfixturevalue("redis_url")
+        pair = RedisUnreadCounter(url, store), RedisUnreadCounter(url, store)
+        yield UnreadBackend(pair, store, new_chat, "redis")
+        for one in pair:
+            one.close()
+    engine.dispose()

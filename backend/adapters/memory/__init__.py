@@ -1,1 +1,2 @@
-"""Embedded, in-process adapters for one machine: the event bus and rate limits."""
+"""Embedded, in-process adapters for one machine: the event bus, rate limits, presence and
+typing (each with expiry, the twins of Redis keys with TTLs)."""

@@ -1,1 +1,2 @@
-"""Scale-out adapters on Redis: the cross-process bus and shared rate limits."""
+"""Scale-out adapters on Redis, shared by every process: the bus, rate limits, presence,
+typing and unread counters."""

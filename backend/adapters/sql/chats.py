@@ -54,19 +54,23 @@ def _receipts(row: Any) -> Receipts:
     return Receipts(delivered_upto=row[0] or "", read_upto=row[1] or "")
 
 
+def _member_values(m: Member) -> dict[str, Any]:
+    return {
+        "chat_id": m.chat_id,
+        "user_id": m.user_id,
+        "role": m.role.value,
+        "joined_at": m.joined_at,
+        "delivered_upto": m.delivered_upto,
+        "read_upto": m.read_upto,
+        "is_listed": m.is_listed,
+        "visible_from": m.visible_from,
+        "visible_upto": m.visible_upto,
+        "left_at": m.left_at,
+    }
+
+
 def _member_row(m: Member) -> ChatMemberRow:
-    return ChatMemberRow(
-        chat_id=m.chat_id,
-        user_id=m.user_id,
-        role=m.role.value,
-        joined_at=m.joined_at,
-        delivered_upto=m.delivered_upto,
-        read_upto=m.read_upto,
-        is_listed=m.is_listed,
-        visible_from=m.visible_from,
-        visible_upto=m.visible_upto,
-        left_at=m.left_at,
-    )
+    return ChatMemberRow(**_member_values(m))
 
 
 # Built once: these run on every send and receipt, and building a statement (above all the
@@ -124,6 +128,9 @@ _ADVANCE_RECEIPTS = (
 # sender's ticks stuck at one). A per-chat transaction lock makes the second read the first's
 # commit. (SQLite has one writer at a time: the same order for free.) Seed 1: not the send lock.
 _LOCK_RECEIPTS = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:chat_id, 1))")
+# Adding members counts the current ones and inserts in one transaction under this per-chat
+# lock, so the group limit holds across processes (seed 3: neither the send nor receipt lock).
+_LOCK_MEMBERSHIP = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:chat_id, 3))")
 
 
 class SqlChatStore:
@@ -133,6 +140,13 @@ class SqlChatStore:
         # A mark that already exists (only the other watermark moved) keeps its first time.
         self._mark = insert(MARKS).on_conflict_do_nothing()
         self._serialise_receipts = engine.dialect.name == "postgresql"
+        self._dialect = engine.dialect.name
+        # Insert a member, or overwrite a former member's row when they are brought back.
+        put = insert(MEMBERS)
+        self._put_member = put.on_conflict_do_update(
+            index_elements=[MEMBERS.c.chat_id, MEMBERS.c.user_id],
+            set_={c.name: put.excluded[c.name] for c in MEMBERS.columns if not c.primary_key},
+        )
 
     def add_direct_chat(self, chat: Chat, direct_key: str, members: list[Member]) -> Chat:
         with DbSession(self._engine) as db:
@@ -170,11 +184,47 @@ class SqlChatStore:
             db.add_all(_member_row(m) for m in members)
             db.commit()
 
-    def put_members(self, members: list[Member]) -> None:
-        with DbSession(self._engine) as db:
-            for m in members:
-                db.merge(_member_row(m))  # insert, or bring a former member back
-            db.commit()
+    def add_members(
+        self, chat_id: str, members: list[Member], max_members: int
+    ) -> list[str] | None:
+        with self._engine.connect() as conn:
+            # Count and insert in one serialised transaction, so two admins (on any
+            # processes) adding at once cannot both see room for the last seat.
+            if self._dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")  # the one writer, from the start
+            else:
+                conn.execute(_LOCK_MEMBERSHIP, {"chat_id": chat_id})
+            current = set(conn.execute(_CURRENT_MEMBER_IDS, {"chat_id": chat_id}).scalars())
+            joining = [m for m in members if m.user_id not in current]
+            if len(current) + len(joining) > max_members:
+                conn.rollback()
+                return None
+            if joining:
+                rows = [_member_values(m) for m in joining]
+                conn.execute(self._put_member, rows)  # insert, or bring a former member back
+            conn.commit()
+        return [m.user_id for m in joining]
+
+    def start_history_at(self, chat_id: str, user_ids: list[str], line_id: str) -> None:
+        if not user_ids:
+            return
+        # SQLite's two-argument max() is PostgreSQL's greatest().
+        greatest = sa.func.max if self._dialect == "sqlite" else sa.func.greatest
+        with self._engine.begin() as conn:
+            conn.execute(
+                sa.update(MEMBERS)
+                .where(
+                    MEMBERS.c.chat_id == chat_id,
+                    MEMBERS.c.user_id.in_(user_ids),
+                    MEMBERS.c.left_at.is_(None),
+                )
+                .values(
+                    visible_from=line_id,
+                    # Watermarks only move forward (a newcomer's device may be ahead already).
+                    delivered_upto=greatest(MEMBERS.c.delivered_upto, line_id),
+                    read_upto=greatest(MEMBERS.c.read_upto, line_id),
+                )
+            )
 
     def end_membership(self, chat_id: str, user_id: str, at: datetime, visible_upto: str) -> bool:
         with self._engine.begin() as conn:
