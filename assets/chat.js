@@ -22,6 +22,7 @@
       hiddenButton = button;
       if (document.visibilityState === "hidden") button.click();
     }
+    watchLoadOnView();
   });
   const start = () => observer.observe(document.body, { childList: true, subtree: true });
   if (document.body) start();
@@ -76,6 +77,19 @@
     };
     setTimeout(step, 300);
   };
+  // "More results" buttons (search, starred) press themselves when scrolled into view.
+  const loadWhenSeen = new IntersectionObserver((entries) => {
+    for (const entry of entries) if (entry.isIntersecting) entry.target.click();
+  });
+  const watched = new WeakSet();
+  const watchLoadOnView = () => {
+    for (const button of document.querySelectorAll("[data-load-on-view]")) {
+      if (watched.has(button)) continue;
+      watched.add(button);
+      loadWhenSeen.observe(button);
+    }
+  };
+
   // The keyboard map of a focused message (seed §12): Enter opens its menu, R replies, F forwards.
   document.addEventListener("keydown", (event) => {
     const message = event.target instanceof HTMLElement ? event.target : null;

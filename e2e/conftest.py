@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -85,11 +86,13 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def new_page(browser: Browser, base_url: str) -> Iterator[Callable[[], Page]]:
+def new_page(browser: Browser, base_url: str) -> Iterator[Callable[..., Page]]:
+    """A page in a fresh browser context; ``options`` go to the context (``timezone_id``,
+    ``has_touch``...)."""
     contexts = []
 
-    def make() -> Page:
-        context = browser.new_context(base_url=base_url)
+    def make(**options: Any) -> Page:
+        context = browser.new_context(base_url=base_url, **options)
         context.set_default_timeout(15_000)
         context.add_init_script(STATUS_RECORDER)
         contexts.append(context)
