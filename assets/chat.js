@@ -109,7 +109,7 @@
     const { rect, point, mine } = menuFor;
     const width = menu.offsetWidth;
     const height = menu.offsetHeight;
-    let x = point ? point.x : mine ? rect.right - width : rect.left;
+    const x = point ? point.x : mine ? rect.right - width : rect.left;
     let y = point ? point.y : rect.bottom + gap;
     if (y + height > innerHeight - gap) y = (point ? point.y : rect.top - gap) - height;
     menu.style.left = `${clamp(x, gap, innerWidth - width - gap)}px`;
@@ -140,6 +140,7 @@
       menuResized.disconnect();
       menuShown = null;
       if (menuFor) returnFocus(menuFor.id);
+      menuFor = null; // asked for afresh each time (a menu opened otherwise stays centred)
     }
   };
   document.addEventListener(

@@ -179,8 +179,15 @@ def test_bob_narrows_a_search_by_chat_sender_days_and_type(client, dated, new_pa
     expect(page.get_by_text("No messages found")).to_be_visible()
     expect_results(page, [])
 
-    # Choosing a result opens its chat at it and closes the search, filters and all.
+    # Without words the filters stay, asking for a word; the words bring the results back.
+    page.get_by_test_id("message-search").fill("")
+    expect(page.get_by_text("Type a word to search for.")).to_be_visible()
+    expect(chat_filter).to_have_value(direct)
+    expect_results(page, [])
     page.get_by_test_id("message-search").fill("ticket")
+    expect_results(page, [photo])
+
+    # Choosing a result opens its chat at it and closes the search, filters and all.
     page.get_by_test_id(f"search-result-{photo}").click()
     page.wait_for_url(f"**/chats/{direct}")
     expect(page.locator(f"[data-testid=message][data-message-id='{photo}']")).to_be_in_viewport()
