@@ -22,6 +22,8 @@
       hiddenButton = button;
       if (document.visibilityState === "hidden") button.click();
     }
+    watchMenu();
+    watchLoadOnView();
   });
   const start = () => observer.observe(document.body, { childList: true, subtree: true });
   if (document.body) start();
@@ -76,6 +78,150 @@
     };
     setTimeout(step, 300);
   };
+  // --- The message menu (issue #7) ----------------------------------------------------------
+  // One menu serves the whole pane (chat_web/components/message_actions.py). It opens beside
+  // the bubble it was asked for on (at the pointer for a right-click or a long press), and
+  // when it closes focus goes back to that message: Radix gives focus back to a dialog's
+  // trigger, and this dialog has none.
+  let menuFor = null; // { id, rect, point } of the message the menu was last asked for on
+  let menuShown = null; // the menu element while it is open
+  const messageOf = (el) => (el instanceof Element ? el.closest("[data-testid=message]") : null);
+  const askMenuFor = (message, point) => {
+    const rect = (message.querySelector(".bubble") || message).getBoundingClientRect();
+    menuFor = { id: message.dataset.messageId, mine: message.classList.contains("mine"), rect, point };
+  };
+  document.addEventListener(
+    "click",
+    (event) => {
+      const button =
+        event.target instanceof Element ? event.target.closest("[data-testid=message-actions]") : null;
+      const message = messageOf(button);
+      if (message) askMenuFor(message, null);
+    },
+    true,
+  );
+  const clamp = (value, low, high) => Math.max(low, Math.min(value, high));
+  // Coordinates come from getBoundingClientRect, which is physical (left/top) whatever the
+  // writing direction, so the menu is placed with physical left/top too.
+  const placeMenu = (menu) => {
+    if (!menuFor) return;
+    const gap = 6;
+    const { rect, point, mine } = menuFor;
+    const width = menu.offsetWidth;
+    const height = menu.offsetHeight;
+    const x = point ? point.x : mine ? rect.right - width : rect.left;
+    let y = point ? point.y : rect.bottom + gap;
+    if (y + height > innerHeight - gap) y = (point ? point.y : rect.top - gap) - height;
+    menu.style.left = `${clamp(x, gap, innerWidth - width - gap)}px`;
+    menu.style.top = `${clamp(y, gap, innerHeight - height - gap)}px`;
+  };
+  const returnFocus = (messageId) => {
+    // After the dialog's own focus handling, and only if nothing else took focus (a reply
+    // focuses the composer; the edit and forward dialogs focus themselves).
+    setTimeout(() => {
+      const active = document.activeElement;
+      if (active && active !== document.body) return;
+      if (document.querySelector("[role=dialog]")) return;
+      const selector = `[data-testid=message][data-message-id="${CSS.escape(messageId)}"]`;
+      document.querySelector(selector)?.focus({ preventScroll: true });
+    }, 0);
+  };
+  const menuResized = new ResizeObserver(() => menuShown && placeMenu(menuShown));
+  const watchMenu = () => {
+    const menu = document.querySelector(".actions-menu");
+    if (menu && menu !== menuShown) {
+      menuShown = menu;
+      if (menuFor) {
+        menu.dataset.anchored = "true"; // styles.css: fixed, no overlay shade
+        placeMenu(menu);
+        menuResized.observe(menu);
+      }
+    } else if (!menu && menuShown) {
+      menuResized.disconnect();
+      menuShown = null;
+      if (menuFor) returnFocus(menuFor.id);
+      menuFor = null; // asked for afresh each time (a menu opened otherwise stays centred)
+    }
+  };
+  document.addEventListener(
+    "contextmenu",
+    (event) => {
+      const message = messageOf(event.target);
+      if (!message) return;
+      if (hold?.opened) {
+        // The long press below has opened the menu already (browsers turn a long press into
+        // a contextmenu event too): don't ask twice.
+        event.preventDefault();
+        event.stopPropagation();
+        return;
+      }
+      if (hold) {
+        clearTimeout(hold.timer);
+        hold.opened = true; // the contextmenu opens it; the end of the touch is no click
+      }
+      askMenuFor(message, { x: event.clientX, y: event.clientY });
+    },
+    true,
+  );
+
+  // Long press (touch): holding a bubble still for half a second opens its menu, as on a phone.
+  // A moving finger is scrolling; the touch's end is not a click on what just opened.
+  const HOLD_MS = 500;
+  const SLOP_PX = 10;
+  let hold = null;
+  const endHold = () => {
+    if (hold) clearTimeout(hold.timer);
+    hold = null;
+  };
+  document.addEventListener(
+    "touchstart",
+    (event) => {
+      endHold();
+      const message = messageOf(event.target);
+      if (!message || event.touches.length !== 1) return;
+      // Links, players and the menu button keep their own touch behaviour.
+      if (event.target.closest("a, audio, video, [data-testid=message-actions]")) return;
+      const { clientX: x, clientY: y } = event.touches[0];
+      const opener = message.querySelector("[data-testid=message-actions]");
+      if (!opener) return; // pending and failed messages have no menu
+      const started = { x, y, opened: false };
+      started.timer = setTimeout(() => {
+        started.opened = true;
+        opener.click();
+        askMenuFor(message, { x, y });
+      }, HOLD_MS);
+      hold = started;
+    },
+    { passive: true },
+  );
+  document.addEventListener(
+    "touchmove",
+    (event) => {
+      if (!hold || hold.opened) return;
+      const touch = event.touches[0];
+      if (Math.hypot(touch.clientX - hold.x, touch.clientY - hold.y) > SLOP_PX) endHold();
+    },
+    { passive: true },
+  );
+  document.addEventListener("touchend", (event) => {
+    if (hold?.opened && event.cancelable) event.preventDefault(); // no click, no selection
+    endHold();
+  });
+  document.addEventListener("touchcancel", endHold);
+
+  // "More results" buttons (search, starred) press themselves when scrolled into view.
+  const loadWhenSeen = new IntersectionObserver((entries) => {
+    for (const entry of entries) if (entry.isIntersecting) entry.target.click();
+  });
+  const watched = new WeakSet();
+  const watchLoadOnView = () => {
+    for (const button of document.querySelectorAll("[data-load-on-view]")) {
+      if (watched.has(button)) continue;
+      watched.add(button);
+      loadWhenSeen.observe(button);
+    }
+  };
+
   // The keyboard map of a focused message (seed §12): Enter opens its menu, R replies, F forwards.
   document.addEventListener("keydown", (event) => {
     const message = event.target instanceof HTMLElement ? event.target : null;

@@ -118,8 +118,8 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 @pytest.fixture
 def new_page(browser: Browser, base_url: str) -> Iterator[Callable[..., Page]]:
-    """A page in a fresh browser context; ``options`` go to the context (e.g. a phone's
-    ``viewport``)."""
+    """A page in a fresh browser context; ``options`` go to the context (a phone's
+    ``viewport``, ``timezone_id``, ``has_touch``...)."""
     contexts = []
 
     def make(**options: Any) -> Page:

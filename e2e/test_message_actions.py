@@ -1,13 +1,15 @@
 """User stories of message actions (issue #7) in two or three real browsers: reply, react,
-edit, delete, forward, star and search."""
+edit, delete, forward, star and search; the menu from hover, right-click, keyboard and long
+press."""
 
 from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
-from e2e.conftest import send, start_chat
+from e2e import api_helpers as api
+from e2e.conftest import send, sign_in, start_chat
 
 
 def bubble(page: Page, text: str):
@@ -252,3 +254,126 @@ def test_the_emoji_picker_types_into_the_composer_and_reacts_with_any_emoji(pers
     bob.page.get_by_test_id("emoji-option").click()
     reactions = bubble(alice.page, "Launch day").get_by_test_id("reaction-bubble")
     expect(reactions.get_by_role("img", name="🎉 Bob")).to_be_visible()
+
+
+def touch(page: Page, target: Locator, hold_ms: int, move_px: int = 0) -> tuple[float, float]:
+    """A finger on the middle of ``target`` for ``hold_ms``, moving ``move_px`` sideways after
+    100 ms; returns where it touched. (Trusted touch events, through the DevTools protocol:
+    Playwright's touchscreen only taps.)"""
+    x, y = _middle(target)
+    cdp = page.context.new_cdp_session(page)
+    try:
+        cdp.send(
+            "Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]}
+        )
+        if move_px:
+            page.wait_for_timeout(100)
+            moved = {"x": x + move_px, "y": y}
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [moved]})
+            hold_ms -= 100
+        page.wait_for_timeout(hold_ms)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    finally:
+        cdp.detach()
+    return x, y
+
+
+def near(menu: Locator, x: float, y: float) -> bool:
+    """Whether the point is on or inside the menu's box (it opens at a pointer or finger)."""
+    box = menu.bounding_box()
+    assert box is not None
+    return (
+        box["x"] - 2 <= x <= box["x"] + box["width"] + 2
+        and box["y"] - 2 <= y <= box["y"] + box["height"] + 2
+    )
+
+
+def test_a_long_press_on_a_touch_screen_opens_the_menu_where_the_finger_is(client, new_page):
+    alice, bob = api.register(client, "alice", "Alice"), api.register(client, "bob", "Bob")
+    chat_id = api.open_chat(client, alice, bob)
+    api.send(client, alice, chat_id, "Hold this one to react")
+    page = new_page(has_touch=True)
+    sign_in(page, bob.username)
+    page.get_by_test_id(f"chat-item-{chat_id}").click()
+    words = bubble(page, "Hold this one").locator(".message-text")
+    expect(words).to_be_visible()
+    heart = page.get_by_test_id("action-react-heart")
+
+    # A tap opens nothing, nor does a finger that moves (it is scrolling), however long.
+    touch(page, words, hold_ms=150)
+    touch(page, words, hold_ms=800, move_px=30)
+    page.wait_for_timeout(700)
+    expect(heart).to_have_count(0)
+
+    # Holding still for half a second opens the menu where the finger is, selecting nothing.
+    x, y = touch(page, words, hold_ms=700)
+    expect(heart).to_be_visible()
+    assert near(page.locator(".actions-menu"), x, y)
+    assert page.evaluate("getSelection().toString()") == ""
+    page.touchscreen.tap(*_middle(heart))
+    reactions = bubble(page, "Hold this one").get_by_test_id("reaction-bubble")
+    expect(reactions.get_by_role("img", name="\u2764\ufe0f You")).to_be_visible()
+    expect(heart).to_have_count(0)
+
+
+def test_the_menu_opens_beside_the_bubble_and_gives_focus_back(client, new_page):
+    alice, bob = api.register(client, "alice", "Alice"), api.register(client, "bob", "Bob")
+    chat_id = api.open_chat(client, alice, bob)
+    api.send(client, alice, chat_id, "Menus everywhere")
+    page = new_page()
+    sign_in(page, bob.username)
+    page.get_by_test_id(f"chat-item-{chat_id}").click()
+    target = bubble(page, "Menus everywhere")
+    menu = page.locator(".actions-menu")
+
+    # The chevron shows on hover (and on focus), hidden otherwise.
+    chevron = target.get_by_test_id("message-actions")
+    expect(chevron).to_have_css("opacity", "0")
+    target.hover()
+    expect(chevron).to_have_css("opacity", "1")
+    chevron.click()
+    expect(menu).to_be_visible()
+    chevron_box, menu_box = chevron.bounding_box(), menu.bounding_box()
+    assert chevron_box and menu_box
+    # Beside the bubble, not in the middle of the screen: below it, or above if no room.
+    bubble_box = target.locator(".bubble").bounding_box()
+    assert bubble_box
+    assert (
+        abs(menu_box["y"] - (bubble_box["y"] + bubble_box["height"])) < 12
+        or abs(menu_box["y"] + menu_box["height"] - bubble_box["y"]) < 12
+    )
+    page.keyboard.press("Escape")
+    expect(menu).to_have_count(0)
+
+    # Right-click opens it at the pointer.
+    box = target.locator(".message-text").bounding_box()
+    assert box
+    page.mouse.click(box["x"] + 5, box["y"] + 5, button="right")
+    expect(menu).to_be_visible()
+    assert near(menu, box["x"] + 5, box["y"] + 5)
+    page.keyboard.press("Escape")
+    expect(menu).to_have_count(0)
+
+    # The keyboard: Enter on a focused message opens it; Tab stays inside; Escape closes it
+    # and the message has focus again.
+    target.focus()
+    page.keyboard.press("Enter")
+    expect(menu).to_be_visible()
+    for _ in range(14):
+        page.keyboard.press("Tab")
+        assert page.evaluate("!!document.activeElement.closest('.actions-menu')")
+    page.keyboard.press("Escape")
+    expect(menu).to_have_count(0)
+    expect(target).to_be_focused()
+    # A reaction chosen from the keyboard closes it too, and focus comes back the same way.
+    page.keyboard.press("Enter")
+    page.get_by_test_id("action-react-joy").focus()
+    page.keyboard.press("Enter")
+    expect(target.get_by_test_id("reaction-bubble")).to_contain_text("\U0001f602")
+    expect(target).to_be_focused()
+
+
+def _middle(target: Locator) -> tuple[float, float]:
+    box = target.bounding_box()
+    assert box is not None
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2

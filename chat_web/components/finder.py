@@ -1,11 +1,13 @@
-"""The sidebar's ways back to a message (issue #7): the global search box with its results,
-and the starred messages dialog."""
+"""The ways back to a message (issue #7): the global search box with its filters and results,
+the starred messages dialog (both paged), and the search inside the open chat."""
 
 import reflex as rx
 
 from chat_web.components.icon_button import icon_button
 from chat_web.components.local_time import local_time
+from chat_web.components.search_filters import search_filters
 from chat_web.i18n import t
+from chat_web.states.chat_search import ChatSearchState
 from chat_web.states.finder import FinderState, FoundMessageView, SnippetPart
 
 
@@ -44,6 +46,10 @@ def _search_result(found: FoundMessageView) -> rx.Component:
             _found_heading(found),
             rx.el.span(
                 rx.el.span(found.sender_name + ": ", class_name="sender-name"),
+                rx.cond(
+                    found.kind_label != "",
+                    rx.el.span(found.kind_label, class_name="found-kind"),
+                ),
                 rx.foreach(found.snippet, _snippet_part),
                 class_name="chat-preview",
             ),
@@ -55,20 +61,43 @@ def _search_result(found: FoundMessageView) -> rx.Component:
     )
 
 
+def more_button(label: str, on_click, test_id: str) -> rx.Component:
+    """Loads the next page; assets/chat.js presses it when it is scrolled into view."""
+    return rx.el.button(
+        label,
+        type="button",
+        on_click=on_click,
+        class_name="more-button",
+        data_load_on_view="true",
+        data_testid=test_id,
+    )
+
+
 def search_results() -> rx.Component:
-    """Shown in place of the chat list while there is a query."""
+    """Shown in place of the chat list while there are words or filters."""
     return rx.el.section(
         rx.el.h2(t("search.results"), class_name="visually-hidden"),
-        rx.cond(
-            FinderState.search_error != "",
-            rx.el.p(FinderState.search_error, role="alert", class_name="form-error"),
+        search_filters(),
+        rx.el.div(
             rx.cond(
-                FinderState.results.length() == 0,
-                rx.el.p(t("search.none"), class_name="muted empty-list"),
+                FinderState.search_error != "",
+                rx.el.p(FinderState.search_error, role="alert", class_name="form-error"),
+                rx.cond(
+                    FinderState.query.strip() == "",
+                    rx.el.p(t("search.type_words"), class_name="muted empty-list"),
+                    rx.cond(
+                        FinderState.results.length() == 0,
+                        rx.el.p(t("search.none"), class_name="muted empty-list"),
+                    ),
+                ),
             ),
+            rx.el.ul(rx.foreach(FinderState.results, _search_result), class_name="chat-list"),
+            aria_live="polite",
         ),
-        rx.el.ul(rx.foreach(FinderState.results, _search_result), class_name="chat-list"),
-        aria_live="polite",
+        rx.cond(
+            FinderState.has_more_results,
+            more_button(t("search.more"), FinderState.load_more_results, "search-more"),
+        ),
         class_name="search-results",
         data_testid="search-results",
     )
@@ -106,6 +135,11 @@ def starred_dialog() -> rx.Component:
                 rx.el.p(t("starred.empty"), class_name="muted"),
             ),
             rx.el.ul(rx.foreach(FinderState.starred, _starred_item), class_name="chat-list"),
+            rx.cond(
+                FinderState.has_more_starred,
+                more_button(t("starred.more"), FinderState.load_more_starred, "starred-more"),
+            ),
+            class_name="starred-dialog",
         ),
         open=FinderState.is_starred_open,
         on_open_change=FinderState.set_starred_open,
@@ -116,8 +150,8 @@ def chat_search_button() -> rx.Component:
     return icon_button(
         "search",
         t("search.in_chat"),
-        on_click=FinderState.toggle_chat_search,
-        aria_expanded=FinderState.is_chat_search_open.to_string(),
+        on_click=ChatSearchState.toggle,
+        aria_expanded=ChatSearchState.is_open.to_string(),
         data_testid="chat-search-button",
     )
 
@@ -125,20 +159,20 @@ def chat_search_button() -> rx.Component:
 def chat_search_bar() -> rx.Component:
     """Under the header: words to find in this chat, and arrows stepping through the matches."""
     return rx.cond(
-        FinderState.is_chat_search_open,
+        ChatSearchState.is_open,
         rx.el.div(
             rx.el.input(
                 type="search",
                 placeholder=t("search.in_chat"),
                 aria_label=t("search.in_chat"),
-                value=FinderState.chat_query,
-                on_change=FinderState.search_in_chat.debounce(300),
+                value=ChatSearchState.query,
+                on_change=ChatSearchState.search.debounce(300),
                 auto_focus=True,
                 class_name="field-input",
                 data_testid="chat-search",
             ),
             rx.el.span(
-                FinderState.chat_position,
+                ChatSearchState.position,
                 aria_live="polite",
                 class_name="muted",
                 data_testid="chat-search-position",
@@ -146,13 +180,13 @@ def chat_search_bar() -> rx.Component:
             icon_button(
                 "chevron-up",
                 t("search.older_match"),
-                on_click=FinderState.step_chat_search(True),
+                on_click=ChatSearchState.step(True),
                 data_testid="chat-search-older",
             ),
             icon_button(
                 "chevron-down",
                 t("search.newer_match"),
-                on_click=FinderState.step_chat_search(False),
+                on_click=ChatSearchState.step(False),
                 data_testid="chat-search-newer",
             ),
             role="search",

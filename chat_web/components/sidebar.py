@@ -118,7 +118,7 @@ def sidebar() -> rx.Component:
             class_name="sidebar-header",
         ),
         search_box(),
-        rx.cond(FinderState.query != "", search_results()),
+        rx.cond(FinderState.is_searching, search_results()),
         rx.el.nav(
             rx.el.h2(t("chats.title"), class_name="visually-hidden"),
             rx.cond(
@@ -127,7 +127,7 @@ def sidebar() -> rx.Component:
             ),
             rx.el.ul(rx.foreach(ChatListState.chats, chat_item), class_name="chat-list"),
             aria_label=t("chats.title"),
-            hidden=FinderState.query != "",
+            hidden=FinderState.is_searching,
             class_name="chat-list-nav",
         ),
         class_name="sidebar",

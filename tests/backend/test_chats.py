@@ -251,3 +251,25 @@ def test_a_chat_list_only_holds_ones_own_chats(
 ) -> None:
     say(services, alice, chat, "private")
     assert services.chats.list_chats(carol.id) == []
+
+
+# --- the people of one's chats (the sender filter of search) --------------------------------
+
+
+def test_the_people_of_my_chats_are_those_who_were_there_while_i_was(
+    services: Services, register: Register, alice: Person, bob: Person, carol: Person, dave: Person
+) -> None:
+    erin = register("erin", "Erin Brockovich")
+    services.chats.open_direct_chat(alice.id, bob.id)
+    group = services.groups.create_group(bob.id, "Trip", [alice.id, carol.id])
+    services.groups.remove_member(bob.id, group.id, carol.id)  # while Alice was there
+    services.groups.leave(alice.id, group.id)
+    services.groups.add_members(bob.id, group.id, [dave.id])  # after Alice left
+
+    def names(who: Person) -> list[str]:
+        return [u.display_name for u in services.chats.people_of_chats(who.id)]
+
+    assert names(alice) == ["Alice Liddell", "Bob Builder", "Carol Danvers"]
+    assert names(dave) == ["Bob Builder", "Dave Grohl"]
+    assert names(carol) == ["Alice Liddell", "Bob Builder", "Carol Danvers"]
+    assert names(erin) == ["Erin Brockovich"]
