@@ -16,9 +16,19 @@ from backend.adapters.sql.engine import create_sql_engine, upgrade_schema
 from backend.adapters.sql.media import SqlMediaStore
 from backend.adapters.sql.message_actions import SqlMessageActionStore
 from backend.adapters.sql.messages import SqlMessageStore
-from backend.adapters.sql.search import SqliteSearchIndex, UnavailableSearchIndex
+from backend.adapters.sql.search import SqliteSearchIndex
+from backend.adapters.sql.search_pages import MessageSource, StoreMessageSource
+from backend.adapters.sql.search_postgres import PostgresSearchIndex
 from backend.adapters.unavailable import UnavailableMessageActionStore
-from backend.ports import BlobStorage, Bus, Clock, MessageActionStore, MessageStore, RateLimiter
+from backend.ports import (
+    BlobStorage,
+    Bus,
+    Clock,
+    MessageActionStore,
+    MessageStore,
+    RateLimiter,
+    SearchIndex,
+)
 from backend.services.accounts import AccountService
 from backend.services.chats import ChatService
 from backend.services.groups import GroupService
@@ -72,14 +82,8 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     upgrade_schema(url)
     engine = create_sql_engine(url)
     users, sessions = SqlUserStore(engine), SqlSessionStore(engine)
-    # The search index is written inside the SQL message store's transactions (SQLite FTS5;
-    # PostgreSQL has no index adapter yet). With messages in Cassandra, the SQL-only features
-    # (search, message actions) say they are not available instead of acting on no rows.
-    in_sql = not settings.cassandra_hosts
-    sqlite = engine.dialect.name == "sqlite"
-    search_index = SqliteSearchIndex(engine) if sqlite and in_sql else None
     chat_store = SqlChatStore(engine)
-    messages = _message_store(settings, engine, search_index)
+    messages, actions, search_index = _message_stores(settings, engine, clock)
     bus, limiter = _bus(settings), _rate_limiter(settings, clock)
     chats = ChatService(chat_store, messages, users, bus, clock)
     receipts = ReceiptService(chats, chat_store, bus, clock)
@@ -87,9 +91,6 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     media = MediaService(settings, chats, SqlMediaStore(engine), blobs, clock)
     messaging = MessagingService(
         settings, chats, chat_store, messages, receipts, limiter, bus, clock, media
-    )
-    actions: MessageActionStore = (
-        SqlMessageActionStore(engine, search_index) if in_sql else UnavailableMessageActionStore()
     )
     return Services(
         settings=settings,
@@ -105,25 +106,54 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         message_actions=MessageActionService(
             settings, chats, messaging, messages, actions, bus, clock
         ),
-        search=SearchService(chats, search_index or UnavailableSearchIndex()),
+        search=SearchService(chats, search_index),
     )
 
 
 # The scale-out adapters are imported only when configured: their drivers load slowly.
 
 
-def _message_store(
-    settings: Settings, engine: sa.Engine, search_index: SqliteSearchIndex | None
-) -> MessageStore:
+def build_search_index(
+    engine: sa.Engine, candidates: int, source: MessageSource | None = None
+) -> SqliteSearchIndex | PostgresSearchIndex:
+    """The search index in the SQL database: FTS5 on SQLite, full-text search on PostgreSQL.
+
+    Without ``source`` the messages are in the same database and the index is written in their
+    transactions; with one, the index follows another store and ``source`` vets its hits.
+    """
+    if engine.dialect.name == "postgresql":
+        return PostgresSearchIndex(engine, candidates, source)
+    return SqliteSearchIndex(engine, candidates, source)
+
+
+def _message_stores(
+    settings: Settings, engine: sa.Engine, clock: Clock
+) -> tuple[MessageStore, MessageActionStore, SearchIndex]:
+    """Messages, their actions and search. In SQL, one transaction writes a message and its
+    index row. In Cassandra (no transactions with SQL), wrappers change the SQL index right
+    after each write (``adapters/indexing.py``: what that weakens, and how it heals)."""
     if not settings.cassandra_hosts:
-        return SqlMessageStore(engine, search_index)
+        index = build_search_index(engine, settings.search_candidates)
+        return SqlMessageStore(engine, index), SqlMessageActionStore(engine, index), index
     from backend.adapters.cassandra.messages import CassandraMessageStore
     from backend.adapters.cassandra.schema import connect
+    from backend.adapters.indexing import IndexingMessageActionStore, IndexingMessageStore
+    from backend.adapters.sql.search_backlog import SqlSearchBacklog
 
     session = connect(
         settings.cassandra_hosts, settings.cassandra_keyspace, settings.cassandra_replication_factor
     )
-    return CassandraMessageStore(session)
+    stored = CassandraMessageStore(session)
+    # Message actions are not stored in Cassandra yet: they say so (a clear 400).
+    stored_actions = UnavailableMessageActionStore()
+    index = build_search_index(
+        engine, settings.search_candidates, StoreMessageSource(stored, stored_actions)
+    )
+    actions = IndexingMessageActionStore(
+        stored_actions, stored, index, SqlSearchBacklog(engine), clock
+    )
+    actions.recover()  # what a crash between a write and its index change left behind
+    return IndexingMessageStore(stored, index), actions, index
 
 
 def _bus(settings: Settings) -> Bus:

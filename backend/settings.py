@@ -64,6 +64,9 @@ class Settings:
     media_quota_bytes: int = 2 * 1024 * 1024 * 1024
     # How long a presigned S3 link stays good: long enough to load, too short to pass around.
     media_url_ttl: timedelta = timedelta(minutes=5)
+    # Search: how many of the newest messages with the words a query looks at before it asks
+    # the index for the viewer's chats alone (see adapters/sql/search*.py).
+    search_candidates: int = 2000
     # Scale-out engines; each one left empty keeps its embedded twin (SQL messages, in-process
     # bus and rate limits).
     redis_url: str = ""

@@ -1,0 +1,229 @@
+"""Message search on PostgreSQL full-text search: the same folded words as FTS5
+(``backend.search_text``), in a tsvector with a GIN index.
+
+**Lexemes are scoped by chat.** Each word is stored as ``<chat key>:<word>``, the chat key being
+8 characters of a hash of the chat id. A query for ``caf`` by someone in chats A and B is
+``'A:caf':* | 'B:caf':*``: the GIN index then walks only the postings of those chats' words,
+so a word common elsewhere costs nothing, and other people's chats are never read. (A word
+index plus a chat filter makes PostgreSQL build the word's postings across *every* chat before
+it can drop them: 40-150 ms for a middling word in a million messages.) Keys may collide; the
+chat id is checked in SQL too, so a collision costs a candidate, never a wrong hit.
+
+**The tsvector is built from the folded words as they are** (``array_to_tsvector``), not by
+``to_tsvector``: the words are already what the ``'simple'`` configuration would give (no
+stemming, no stop words), and PostgreSQL's parser would split some of them again (``½``,
+``ﬁ``...) differently from FTS5. Queries are ``:*`` prefix terms built the same way.
+
+A query has two plans, newest first, stopping at a page: among the newest ``candidates``
+messages, those with the words in the viewer's chats (each row checked against its own chat's
+query; a common word fills a page here at once); and only if that did not fill a page, the GIN
+index over the viewer's chat-scoped words (a rare or middling word: only its postings in those
+chats are read). Filters, readable ranges and the cursor are plain SQL on the same rows.
+
+Used two ways: written in the message's own transaction by the SQL message stores
+(``index``/``unindex``/``reindex`` with their connection), or, with messages in Cassandra,
+right after the store's writes (``put``/``replace``/``remove``, see ``backend.adapters.indexing``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import TSVECTOR
+
+from backend.adapters.sql.search_pages import (
+    MessageSource,
+    SqlMessageSource,
+    bounded_ranges,
+    collect_page,
+)
+from backend.ids import is_uuid
+from backend.models import Message, ReadableRange, SearchPage, SearchQuery
+from backend.search_text import index_text, query_terms
+
+# How many of the newest messages the first plan looks at (see the module docstring).
+CANDIDATES = 2000
+# Words are cut to this many characters in the index (a lexeme must stay under 2 KiB); query
+# terms are at most 64 characters (``search_text.MAX_TERM_CHARS``), so no match is lost.
+MAX_WORD_CHARS = 255
+KIND_CHARS = 32
+
+# Not a SQLModel table (no SQLite twin: FTS5 is a virtual table), so it has its own metadata;
+# migration 0008 creates it and tests/contracts/test_sql_schema.py compares the two.
+SEARCH_METADATA = sa.MetaData()
+SEARCH_TABLE = sa.Table(
+    "message_search",
+    SEARCH_METADATA,
+    sa.Column("message_id", sa.String(36), primary_key=True),
+    sa.Column("chat_id", sa.String(36), nullable=False),
+    sa.Column("sender_id", sa.String(36), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("kind", sa.String(KIND_CHARS), nullable=False),
+    sa.Column("words", TSVECTOR(), nullable=False),
+    sa.Index("ix_message_search_words", "words", postgresql_using="gin"),
+)
+
+_COLUMNS = "message_id, chat_id, sender_id, created_at, kind, words"
+_VALUES = (
+    ":message_id, :chat_id, :sender_id, :created_at, :kind,"
+    " array_to_tsvector(CAST(:lexemes AS text[]))"
+)
+_PUT = sa.text(
+    f"INSERT INTO message_search ({_COLUMNS}) VALUES ({_VALUES})"
+    " ON CONFLICT (message_id) DO NOTHING"
+)
+_REPLACE = sa.text(
+    f"INSERT INTO message_search ({_COLUMNS}) VALUES ({_VALUES}) ON CONFLICT (message_id)"
+    " DO UPDATE SET words = EXCLUDED.words, kind = EXCLUDED.kind"
+)
+_REMOVE = sa.text("DELETE FROM message_search WHERE message_id = :message_id")
+
+
+def chat_key(chat_id: str) -> str:
+    """8 characters naming a chat inside lexemes (40 bits of a hash: collisions are rare and
+    harmless, see the module docstring)."""
+    digest = hashlib.blake2b(chat_id.encode(), digest_size=5).digest()
+    return base64.b32encode(digest).decode().lower()
+
+
+def index_row(message: Message) -> dict[str, Any] | None:
+    """The row of a message in ``message_search``, or None if it has no words to find."""
+    body = index_text(message.content)
+    if not body:
+        return None
+    key = chat_key(message.chat_id)
+    return {
+        "message_id": message.id,
+        "chat_id": message.chat_id,
+        "sender_id": message.sender_id,
+        "created_at": message.created_at,
+        "kind": str(message.content.get("type", ""))[:KIND_CHARS],
+        "lexemes": sorted({f"{key}:{word[:MAX_WORD_CHARS]}" for word in body.split(" ")}),
+    }
+
+
+def _query(key: str, terms: list[str]) -> str:
+    # Terms are letters and numbers only (``query_terms``), keys base32: nothing to escape,
+    # but quoting keeps tsquery from reading any of them as an operator.
+    return "(" + " & ".join(f"'{key}:{term}':*" for term in terms) + ")"
+
+
+class PostgresSearchIndex:
+    """The tsvector index; ``source`` decides which candidates may be shown (by default the
+    messages table of the same database)."""
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        candidates: int = CANDIDATES,
+        source: MessageSource | None = None,
+    ) -> None:
+        self._engine = engine
+        self._candidates = candidates
+        self._source = source or SqlMessageSource(engine)
+
+    # --- writes inside the SQL message stores' transactions ----------------------------------
+
+    def index(self, conn: sa.Connection, rowid: int | None, message: Message) -> None:
+        """Index a new message (``rowid`` is SQLite's business; ignored here)."""
+        row = index_row(message)
+        if row is not None:
+            conn.execute(_PUT, row)
+
+    def unindex(self, conn: sa.Connection, message_id: str) -> None:
+        conn.execute(_REMOVE, {"message_id": message_id})
+
+    def reindex(self, conn: sa.Connection, message: Message) -> None:
+        """The message's words changed (an edit): its row now holds exactly the new ones."""
+        row = index_row(message)
+        if row is None:
+            self.unindex(conn, message.id)
+        else:
+            conn.execute(_REPLACE, row)
+
+    # --- writes of their own, following a store without transactions -------------------------
+
+    def put(self, message: Message) -> None:
+        """Index the message unless it already is (a re-send indexes what a crash missed)."""
+        with self._engine.begin() as conn:
+            self.index(conn, None, message)
+
+    def replace(self, message: Message) -> None:
+        with self._engine.begin() as conn:
+            self.reindex(conn, message)
+
+    def remove(self, message_id: str) -> None:
+        with self._engine.begin() as conn:
+            self.unindex(conn, message_id)
+
+    # --- the SearchIndex port ----------------------------------------------------------------
+
+    def search(self, viewer_id: str, query: SearchQuery, ranges: list[ReadableRange]) -> SearchPage:
+        terms = query_terms(query.text)
+        if query.chat_id:
+            ranges = [r for r in ranges if r.chat_id == query.chat_id]
+        if not terms or not ranges:
+            return SearchPage(hits=[])
+        chat_ids = sorted({r.chat_id for r in ranges})
+        params: dict[str, Any] = {
+            "chat_ids": chat_ids,
+            "chat_queries": [_query(chat_key(c), terms) for c in chat_ids],
+            "query": " | ".join(sorted({_query(chat_key(c), terms) for c in chat_ids})),
+            "window": self._candidates,
+        }
+        filters = ["TRUE"]
+        if query.sender_id:
+            filters.append("s.sender_id = :sender")
+            params["sender"] = query.sender_id
+        for name, moment, op in (("since", query.since, ">="), ("until", query.until, "<=")):
+            if moment is not None:
+                filters.append(f"s.created_at {op} :{name}")
+                params[name] = moment
+        if query.content_type:
+            filters.append("s.kind = :kind")
+            params["kind"] = query.content_type
+        bounded = bounded_ranges(ranges, params, "s.chat_id", "s.message_id")
+        if bounded:
+            filters.append(bounded)
+        where = " AND ".join(filters)
+
+        def candidates(cursor: str, limit: int) -> list[tuple[str, str]]:
+            below = " WHERE message_id < :before" if is_uuid(cursor) else ""
+            args = {**params, "before": cursor, "limit": limit}
+            with self._engine.connect() as conn:
+                # Plan 1: the newest ``window`` messages, each checked against its chat's query.
+                ids = conn.execute(
+                    sa.text(
+                        f"SELECT s.message_id FROM (SELECT * FROM message_search{below}"
+                        " ORDER BY message_id DESC LIMIT :window) s"
+                        " JOIN unnest(CAST(:chat_ids AS text[]), CAST(:chat_queries AS tsquery[]))"
+                        " AS v(chat_id, q) ON v.chat_id = s.chat_id"
+                        f" WHERE s.words @@ v.q AND {where}"
+                        " ORDER BY s.message_id DESC LIMIT :limit"
+                    ),
+                    args,
+                ).scalars()
+                found = list(ids)
+                if len(found) < limit:
+                    # Plan 2: the GIN index over the viewer's chat-scoped words. MATERIALIZED
+                    # keeps the planner from walking the id order instead (it would, to stop
+                    # at the limit, and check every message of everyone's chats on the way).
+                    below = " AND message_id < :before" if below else ""
+                    found = list(
+                        conn.execute(
+                            sa.text(
+                                "WITH s AS MATERIALIZED (SELECT message_id, chat_id, sender_id,"
+                                " created_at, kind FROM message_search"
+                                f" WHERE words @@ CAST(:query AS tsquery){below})"
+                                f" SELECT s.message_id FROM s WHERE s.chat_id = ANY(:chat_ids)"
+                                f" AND {where} ORDER BY s.message_id DESC LIMIT :limit"
+                            ),
+                            args,
+                        ).scalars()
+                    )
+            return [(message_id, message_id) for message_id in found]
+
+        return collect_page(candidates, self._source, viewer_id, terms, query.before, query.limit)
