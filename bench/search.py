@@ -19,6 +19,7 @@ script started it; the database is dropped unless ``--keep``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import random
@@ -333,6 +334,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help="data directory (default: a fresh temp dir)")
     parser.add_argument("--keep", action="store_true", help="reuse/keep the loaded database")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--candidates", type=int, help="the first plan's window (default: Settings')"
+    )
     args = parser.parse_args()
     data = args.data or Path(tempfile.mkdtemp(prefix="bench-search-"))
     data.mkdir(parents=True, exist_ok=True)
@@ -400,23 +404,31 @@ def run_postgres(args: argparse.Namespace, data: Path) -> None:
 
 
 def measure(settings: Settings, reader: str, words: list[str], args: argparse.Namespace) -> None:
+    if args.candidates:
+        settings = dataclasses.replace(settings, search_candidates=args.candidates)
     services = build_services(settings)
     allowed = {r.chat_id for r in services.chats.readable_ranges(reader)}
     assert len(allowed) == args.readable
     rng = random.Random(args.seed + 1)
     print(
         f"\n{args.engine}: {args.messages:,} messages, {args.chats:,} chats, the reader in"
-        f" {args.readable}; {args.queries} queries per kind, 20 results a page"
+        f" {args.readable}; {args.queries} queries per kind, 20 results a page,"
+        f" {settings.search_candidates} candidates"
     )
     print("load average before: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     for kind, texts in queries(words, rng, args.queries).items():
         for text in texts[:20]:  # warm the page cache and the statement caches
             services.search.search_messages(reader, text)
-        timings, hits = [], []
+        cpu = CpuProbe(settings.database_url)
+        timings, used, waited, hits = [], [], [], []
         for text in texts:
+            before = cpu.read()
             started = time.perf_counter()
             page = services.search.search_messages(reader, text)
             timings.append((time.perf_counter() - started) * 1000)
+            after = cpu.read()
+            used.append((after[0] - before[0]) / 1e6)
+            waited.append((after[1] - before[1]) / 1e6)
             hits.append(len(page.hits))
             assert {h.message.chat_id for h in page.hits} <= allowed, "a hit from another chat"
         print(
@@ -424,7 +436,40 @@ def measure(settings: Settings, reader: str, words: list[str], args: argparse.Na
             f" ms   max {max(timings):6.1f} ms   mean hits {statistics.mean(hits):4.1f}"
             f"   (target p50 <= 50, p99 <= 200)"
         )
+        print(
+            f"{'':>9}  on a CPU (this process + its database backends): p50"
+            f" {percentile(used, 50):6.1f} ms   p99 {percentile(used, 99):6.1f} ms;"
+            f" waiting for a CPU: mean {statistics.mean(waited):6.1f} ms"
+        )
     print("load average after: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+
+
+class CpuProbe:
+    """Nanoseconds this process and its PostgreSQL backends spent on a CPU, and waiting for
+    one (``/proc/<pid>/schedstat``): what a query costs whatever else the machine is doing,
+    and how much of its latency was a queue for a core. (Linux; PostgreSQL on this machine.)"""
+
+    def __init__(self, database_url: str) -> None:
+        threads = os.listdir("/proc/self/task")
+        self._tasks = [Path(f"/proc/self/task/{t}/schedstat") for t in threads]
+        self._backends: list[Path] = []
+        if database_url:
+            with psycopg.connect(database_url) as db:
+                pids = db.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid()"
+                ).fetchall()
+            self._backends = [Path(f"/proc/{pid}/schedstat") for (pid,) in pids]
+
+    def read(self) -> tuple[int, int]:
+        on_cpu = waiting = 0
+        for path in (*self._tasks, *self._backends):
+            try:
+                ran, queued, _slices = path.read_text().split()
+            except OSError:
+                continue  # a thread or backend that ended
+            on_cpu, waiting = on_cpu + int(ran), waiting + int(queued)
+        return on_cpu, waiting
 
 
 if __name__ == "__main__":

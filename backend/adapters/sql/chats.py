@@ -83,6 +83,14 @@ _CHAT_AND_MEMBER = (
     .join(MEMBERS, MEMBERS.c.chat_id == CHATS.c.id)
     .where(CHATS.c.id == sa.bindparam("chat_id"), MEMBERS.c.user_id == sa.bindparam("user_id"))
 )
+# Every chat of a user with their membership, most recent activity first: the chat list and
+# every search (``readable_ranges``) read it, so it is Core, not ORM objects (~4x cheaper).
+_USER_CHATS = (
+    sa.select(CHATS, MEMBERS)
+    .join(MEMBERS, MEMBERS.c.chat_id == CHATS.c.id)
+    .where(MEMBERS.c.user_id == sa.bindparam("user_id"))
+    .order_by(sa.func.coalesce(CHATS.c.last_activity_at, CHATS.c.created_at).desc(), CHATS.c.id)
+)
 # The chat and its members in one trip (the two tables share no column names).
 _CHAT_WITH_MEMBERS = (
     sa.select(CHATS, MEMBERS)
@@ -244,15 +252,9 @@ class SqlChatStore:
             return bool(result.rowcount)
 
     def list_user_chats(self, user_id: str) -> list[tuple[Chat, Member]]:
-        activity = sa.func.coalesce(col(ChatRow.last_activity_at), col(ChatRow.created_at))
-        with DbSession(self._engine) as db:
-            rows = db.exec(
-                select(ChatRow, ChatMemberRow)
-                .join(ChatMemberRow, col(ChatMemberRow.chat_id) == col(ChatRow.id))
-                .where(ChatMemberRow.user_id == user_id)
-                .order_by(activity.desc(), col(ChatRow.id))
-            ).all()
-            return [(_chat(chat), _member(member)) for chat, member in rows]
+        with self._engine.connect() as conn:
+            rows = conn.execute(_USER_CHATS, {"user_id": user_id})
+            return [(_chat(row), _member(row)) for row in rows]
 
     def record_activity(
         self, chat_id: str, message_id: str, at: datetime, preview: str, sender_id: str

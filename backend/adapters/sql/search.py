@@ -208,7 +208,7 @@ class SqliteSearchIndex:
                 return [(str(row.search_rowid), row.id) for row in rows]
 
             return collect_page(
-                candidates, self._source, viewer_id, terms, query.before, query.limit
+                candidates, self._source.visible, viewer_id, terms, query.before, query.limit
             )
         rows = self._rows(viewer_id, query, terms, ranges, query.before, query.limit + 1)
         more = len(rows) > query.limit

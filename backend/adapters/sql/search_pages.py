@@ -25,14 +25,22 @@ from backend.search_text import index_text, snippet
 
 # (cursor, how many) -> [(position, message id)], newest first, all below the cursor.
 Candidates = Callable[[str, int], list[tuple[str, str]]]
+# (viewer id, message ids, terms) -> the messages that may be shown (``MessageSource.visible``).
+Visible = Callable[[str, list[str], list[str]], dict[str, Message]]
 
 
 class MessageSource(Protocol):
     def visible(
-        self, viewer_id: str, message_ids: list[str], terms: list[str]
+        self,
+        viewer_id: str,
+        message_ids: list[str],
+        terms: list[str],
+        conn: sa.Connection | None = None,
     ) -> dict[str, Message]:
         """Those of ``message_ids`` the viewer may be shown, by id: stored, not deleted for
-        everyone, not deleted for the viewer, and still holding every term as a word prefix."""
+        everyone, not deleted for the viewer, and still holding every term as a word prefix.
+
+        ``conn`` is the index's connection, for a source in the same database to use."""
 
 
 class SqlMessageSource:
@@ -51,13 +59,19 @@ class SqlMessageSource:
         )
 
     def visible(
-        self, viewer_id: str, message_ids: list[str], terms: list[str]
+        self,
+        viewer_id: str,
+        message_ids: list[str],
+        terms: list[str],
+        conn: sa.Connection | None = None,
     ) -> dict[str, Message]:
         if not message_ids:
             return {}
-        with self._engine.connect() as conn:
-            rows = conn.execute(self._query, {"ids": message_ids, "viewer": viewer_id})
-            return {row.id: message_from_row(row) for row in rows}
+        args = {"ids": message_ids, "viewer": viewer_id}
+        if conn is not None:
+            return {row.id: message_from_row(row) for row in conn.execute(self._query, args)}
+        with self._engine.connect() as own:
+            return {row.id: message_from_row(row) for row in own.execute(self._query, args)}
 
 
 class StoreMessageSource:
@@ -72,7 +86,11 @@ class StoreMessageSource:
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="search-source")
 
     def visible(
-        self, viewer_id: str, message_ids: list[str], terms: list[str]
+        self,
+        viewer_id: str,
+        message_ids: list[str],
+        terms: list[str],
+        conn: sa.Connection | None = None,  # (another database: not used)
     ) -> dict[str, Message]:
         def check(message_id: str) -> Message | None:
             message = self._messages.get_message(message_id)
@@ -96,21 +114,21 @@ def still_matches(message: Message, terms: list[str]) -> bool:
 
 def collect_page(
     candidates: Candidates,
-    source: MessageSource,
+    visible: Visible,
     viewer_id: str,
     terms: list[str],
     before: str,
     limit: int,
 ) -> SearchPage:
     """A page of up to ``limit`` hits below ``before``: candidates are taken in batches until
-    ``limit + 1`` survive the source's checks (the one more says whether a next page exists)
-    or the index has no more."""
+    ``limit + 1`` pass ``visible`` (the one more says whether a next page exists) or the index
+    has no more."""
     kept: list[tuple[str, Message]] = []
     cursor = before
     while len(kept) <= limit:
         want = limit + 1 - len(kept)
         batch = candidates(cursor, want)
-        shown = source.visible(viewer_id, [mid for _, mid in batch], terms) if batch else {}
+        shown = visible(viewer_id, [mid for _, mid in batch], terms) if batch else {}
         kept += [(position, shown[mid]) for position, mid in batch if mid in shown]
         if len(batch) < want:
             break

@@ -28,7 +28,9 @@ right after the store's writes (``put``/``replace``/``remove``, see ``backend.ad
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
+import math
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,6 +48,9 @@ from backend.search_text import index_text, query_terms
 
 # How many of the newest messages the first plan looks at (see the module docstring).
 CANDIDATES = 2000
+# What a hit of the GIN plan costs in rows of the window plan: the window reads rows in id
+# order, many to a page (they were inserted in that order); a GIN hit is a random heap page.
+HEAP_PAGE_COST = 10
 # Words are cut to this many characters in the index (a lexeme must stay under 2 KiB); query
 # terms are at most 64 characters (``search_text.MAX_TERM_CHARS``), so no match is lost.
 MAX_WORD_CHARS = 255
@@ -83,6 +88,7 @@ _REMOVE = sa.text("DELETE FROM message_search WHERE message_id = :message_id")
 _GIN_ONLY = sa.text("SET LOCAL enable_seqscan = off")  # until the read's transaction ends
 
 
+@functools.lru_cache(maxsize=100_000)  # a search asks for every chat of the viewer
 def chat_key(chat_id: str) -> str:
     """8 characters naming a chat inside lexemes (40 bits of a hash: collisions are rare and
     harmless, see the module docstring)."""
@@ -123,7 +129,7 @@ class PostgresSearchIndex:
         source: MessageSource | None = None,
     ) -> None:
         self._engine = engine
-        self._candidates = candidates
+        self._candidates_window = candidates
         self._source = source or SqlMessageSource(engine)
 
     # --- writes inside the SQL message stores' transactions ----------------------------------
@@ -169,11 +175,11 @@ class PostgresSearchIndex:
         if not terms or not ranges:
             return SearchPage(hits=[])
         chat_ids = sorted({r.chat_id for r in ranges})
+        chat_queries = [_query(chat_key(c), terms) for c in chat_ids]
         params: dict[str, Any] = {
             "chat_ids": chat_ids,
-            "chat_queries": [_query(chat_key(c), terms) for c in chat_ids],
-            "query": " | ".join(sorted({_query(chat_key(c), terms) for c in chat_ids})),
-            "window": self._candidates,
+            "chat_queries": chat_queries,
+            "query": " | ".join(sorted(set(chat_queries))),
         }
         filters = ["TRUE"]
         if query.sender_id:
@@ -191,44 +197,79 @@ class PostgresSearchIndex:
             filters.append(bounded)
         where = " AND ".join(filters)
 
-        def candidates(cursor: str, limit: int) -> list[tuple[str, str]]:
-            below = " WHERE message_id < :before" if is_uuid(cursor) else ""
-            args = {**params, "before": cursor, "limit": limit}
-            with self._engine.connect() as conn:
-                # Plan 1: the newest ``window`` messages, each checked against its chat's query.
-                ids = conn.execute(
-                    sa.text(
-                        f"SELECT s.message_id FROM (SELECT * FROM message_search{below}"
-                        " ORDER BY message_id DESC LIMIT :window) s"
-                        " JOIN unnest(CAST(:chat_ids AS text[]), CAST(:chat_queries AS tsquery[]))"
-                        " AS v(chat_id, q) ON v.chat_id = s.chat_id"
-                        f" WHERE s.words @@ v.q AND {where}"
-                        " ORDER BY s.message_id DESC LIMIT :limit"
-                    ),
-                    args,
-                ).scalars()
-                found = list(ids)
-                if len(found) < limit:
-                    # Plan 2: the GIN index over the viewer's chat-scoped words. MATERIALIZED
-                    # keeps the planner from walking the id order instead (it would, to stop
-                    # at the limit, and check every message of everyone's chats on the way);
-                    # and the planner prices a tsquery of a hundred chats' terms like one term,
-                    # so on a small table it would rather test every row against it (~15 us
-                    # a row): the GIN index is the only plan we want here, for this statement.
-                    conn.execute(_GIN_ONLY)
-                    below = " AND message_id < :before" if below else ""
-                    found = list(
-                        conn.execute(
-                            sa.text(
-                                "WITH s AS MATERIALIZED (SELECT message_id, chat_id, sender_id,"
-                                " created_at, kind FROM message_search"
-                                f" WHERE words @@ CAST(:query AS tsquery){below})"
-                                f" SELECT s.message_id FROM s WHERE s.chat_id = ANY(:chat_ids)"
-                                f" AND {where} ORDER BY s.message_id DESC LIMIT :limit"
-                            ),
-                            args,
-                        ).scalars()
-                    )
-            return [(message_id, message_id) for message_id in found]
+        # One connection for the page: each checkout costs a round trip (the pool pings).
+        with self._engine.connect() as conn:
 
-        return collect_page(candidates, self._source, viewer_id, terms, query.before, query.limit)
+            def candidates(cursor: str, limit: int) -> list[tuple[str, str]]:
+                args = {**params, "before": cursor, "limit": limit}
+                found = self._candidates(conn, args, where, is_uuid(cursor), limit)
+                return [(message_id, message_id) for message_id in found]
+
+            def visible(viewer: str, ids: list[str], words: list[str]) -> dict[str, Message]:
+                return self._source.visible(viewer, ids, words, conn)
+
+            return collect_page(candidates, visible, viewer_id, terms, query.before, query.limit)
+
+    def _candidates(
+        self, conn: sa.Connection, args: dict[str, Any], where: str, below: bool, limit: int
+    ) -> list[str]:
+        """Up to ``limit`` ids, newest first: the window plan, widened once if its hits say a
+        wider window is cheaper than the GIN plan, else the GIN plan."""
+        window = self._candidates_window
+        seen, found, rows = self._window_plan(conn, args, where, below, window)
+        if len(found) >= limit or seen < window:
+            return found  # a page, or nothing older left to look at
+        if found:
+            # Hits are this dense among the newest messages: a window that holds a page
+            # (with room to spare) costs that many cheap rows; the GIN plan would fetch
+            # every hit in the viewer's chats, one random heap page each.
+            density = len(found) / window
+            wider = math.ceil(1.5 * limit / density)
+            if wider <= HEAP_PAGE_COST * density * rows:
+                seen, found, _ = self._window_plan(conn, args, where, below, wider)
+                if len(found) >= limit or seen < wider:
+                    return found
+        return self._gin_plan(conn, args, where, below)
+
+    @staticmethod
+    def _window_plan(
+        conn: sa.Connection, args: dict[str, Any], where: str, below: bool, window: int
+    ) -> tuple[int, list[str], float]:
+        """Among the newest ``window`` messages, each checked against its chat's query: how
+        many there were, the newest hits, and how many rows the table holds (an estimate)."""
+        older = " WHERE message_id < :before" if below else ""
+        newest = f"message_search{older} ORDER BY message_id DESC LIMIT :window"
+        row = conn.execute(
+            sa.text(
+                f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {newest}) w) AS seen,"
+                " ARRAY(SELECT s.message_id FROM (SELECT * FROM"
+                f" {newest}) s JOIN unnest(CAST(:chat_ids AS text[]),"
+                " CAST(:chat_queries AS tsquery[])) AS v(chat_id, q) ON v.chat_id = s.chat_id"
+                f" WHERE s.words @@ v.q AND {where} ORDER BY s.message_id DESC LIMIT :limit)"
+                " AS ids, (SELECT reltuples FROM pg_class WHERE oid = 'message_search'::regclass)"
+                " AS estimate"
+            ),
+            {**args, "window": window},
+        ).one()
+        return row.seen, list(row.ids), max(float(row.estimate), 0.0)
+
+    @staticmethod
+    def _gin_plan(conn: sa.Connection, args: dict[str, Any], where: str, below: bool) -> list[str]:
+        """The GIN index over the viewer's chat-scoped words: every hit in their chats."""
+        # MATERIALIZED keeps the planner from walking the id order instead (to stop at the
+        # limit, it would check every message of everyone's chats on the way); and it prices
+        # a tsquery over a hundred chats' terms like one term, so on a small table it would
+        # test every row against it (~15 us a row): here the GIN index is the plan we want.
+        conn.execute(_GIN_ONLY)
+        older = " AND message_id < :before" if below else ""
+        return list(
+            conn.execute(
+                sa.text(
+                    "WITH s AS MATERIALIZED (SELECT message_id, chat_id, sender_id, created_at,"
+                    f" kind FROM message_search WHERE words @@ CAST(:query AS tsquery){older})"
+                    " SELECT s.message_id FROM s WHERE s.chat_id = ANY(:chat_ids)"
+                    f" AND {where} ORDER BY s.message_id DESC LIMIT :limit"
+                ),
+                args,
+            ).scalars()
+        )
