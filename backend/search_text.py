@@ -27,7 +27,9 @@ _ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 
 def fold(text: str) -> str:
     """Lower-case ``text`` and drop combining marks, keeping everything else where it was."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # Decomposed before case folding too: compatibility forms such as 𝔘 (a mathematical
+    # letter, which has no case) only become a letter with a case ("U") when decomposed.
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     return "".join(
         c for c in decomposed if not unicodedata.category(c).startswith("M") and c != _TATWEEL
     )

@@ -159,6 +159,7 @@ def test_words_match_as_prefixes_in_any_case_and_without_accents(
     b.say(chat, alice, "The Café opens at nine")
     b.say(chat, bob, "Let's meet at the cafeteria")
     b.say(chat, bob, "nothing to see")
+    b.say(chat, bob, "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 letters and a \ue000private one")
     index, mine = b.index(), ReadableRange(chat)
 
     assert texts(index, alice, "cafe", mine) == [
@@ -169,6 +170,10 @@ def test_words_match_as_prefixes_in_any_case_and_without_accents(
     assert texts(index, alice, "caf meet", mine) == ["Let's meet at the cafeteria"]
     assert texts(index, alice, "cafes", mine) == []
     assert texts(index, alice, "zebra", mine) == []
+    # Compatibility letters fold to plain ones; private-use characters are letters (as in FTS5).
+    assert texts(index, alice, "UNICODE", mine) == ["𝔘𝔫𝔦𝔠𝔬𝔡𝔢 letters and a \ue000private one"]
+    assert texts(index, alice, "\ue000priv", mine) == ["𝔘𝔫𝔦𝔠𝔬𝔡𝔢 letters and a \ue000private one"]
+    assert texts(index, alice, "private", mine) == []
 
 
 def test_long_words_match_whole_and_nothing_else(search_backend: SearchBackend) -> None:

@@ -14,11 +14,16 @@ chat id is checked in SQL too, so a collision costs a candidate, never a wrong h
 stemming, no stop words), and PostgreSQL's parser would split some of them again (``½``,
 ``ﬁ``...) differently from FTS5. Queries are ``:*`` prefix terms built the same way.
 
-A query has two plans, newest first, stopping at a page: among the newest ``candidates``
-messages, those with the words in the viewer's chats (each row checked against its own chat's
-query; a common word fills a page here at once); and only if that did not fill a page, the GIN
-index over the viewer's chat-scoped words (a rare or middling word: only its postings in those
-chats are read). Filters, readable ranges and the cursor are plain SQL on the same rows.
+A query has two plans, newest first, stopping at a page. The *window plan*: among the newest
+``candidates`` messages, those with the words in the viewer's chats, each row checked against
+its own chat's query (a common word fills a page here at once); when it found some but not a
+page, the density of its hits says how wide a window would hold one, and that wider window is
+tried once if it costs fewer rows than the GIN plan would fetch (``HEAP_PAGE_COST``). The *GIN
+plan*: the index over the viewer's chat-scoped words, which reads only their postings but then
+fetches every hit from the heap to order them (a rare or middling word). Filters, readable
+ranges and the cursor are plain SQL on the same rows. The column keeps no statistics (migration
+0008): the plans are chosen here, and estimating a hundred prefix terms cost more than running
+a rare word's query.
 
 Used two ways: written in the message's own transaction by the SQL message stores
 (``index``/``unindex``/``reindex`` with their connection), or, with messages in Cassandra,
