@@ -210,6 +210,24 @@ def test_cyrillic_and_arabic_words_are_found_with_or_without_marks(
     assert texts(index, alice, "اهلا", mine) == ["أهلا وسهلا"]
 
 
+@pytest.mark.parametrize("candidates", [1, 10, 2000])
+def test_every_word_must_match_in_any_order(search_backend: SearchBackend, candidates: int) -> None:
+    """On every plan: with 10 candidates all holding the common word, PostgreSQL's GIN plan
+    reads only the rare word's postings and checks the common one on its hits."""
+    b = search_backend
+    chat, alice, bob = b.new_chat()
+    b.say(chat, alice, "rarely common words")
+    for i in range(12):
+        b.say(chat, bob, f"common filler {i}")
+    index, mine = b.index(candidates), ReadableRange(chat)
+
+    assert texts(index, alice, "common rare", mine) == ["rarely common words"]
+    assert texts(index, alice, "RARELY comm", mine) == ["rarely common words"]
+    assert texts(index, alice, "common fill 11", mine) == ["common filler 11"]
+    assert texts(index, alice, "rare filler", mine) == []
+    assert len(texts(index, alice, "common", mine, limit=50)) == 13
+
+
 def test_what_a_user_types_is_words_never_engine_syntax(search_backend: SearchBackend) -> None:
     b = search_backend
     chat, alice, _ = b.new_chat()

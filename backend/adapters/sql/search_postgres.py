@@ -56,6 +56,9 @@ CANDIDATES = 2000
 # What a hit of the GIN plan costs in rows of the window plan: the window reads rows in id
 # order, many to a page (they were inserted in that order); a GIN hit is a random heap page.
 HEAP_PAGE_COST = 10
+# A term at least this many times rarer (in the window) than the others together is the only
+# one the GIN plan reads postings of.
+RARER = 8
 # Words are cut to this many characters in the index (a lexeme must stay under 2 KiB); query
 # terms are at most 64 characters (``search_text.MAX_TERM_CHARS``), so no match is lost.
 MAX_WORD_CHARS = 255
@@ -180,12 +183,18 @@ class PostgresSearchIndex:
         if not terms or not ranges:
             return SearchPage(hits=[])
         chat_ids = sorted({r.chat_id for r in ranges})
-        chat_queries = [_query(chat_key(c), terms) for c in chat_ids]
+        keys = [chat_key(c) for c in chat_ids]
+        chat_queries = [_query(key, terms) for key in keys]
         params: dict[str, Any] = {
             "chat_ids": chat_ids,
             "chat_queries": chat_queries,
             "query": " | ".join(sorted(set(chat_queries))),
+            "terms": terms,
         }
+        if len(terms) > 1:  # each term alone too: the GIN plan reads only the rarest's postings
+            for i, term in enumerate(terms):
+                params[f"t{i}"] = [_query(key, [term]) for key in keys]
+                params[f"term{i}"] = " | ".join(sorted(set(params[f"t{i}"])))
         filters = ["TRUE"]
         if query.sender_id:
             filters.append("s.sender_id = :sender")
@@ -221,57 +230,87 @@ class PostgresSearchIndex:
         """Up to ``limit`` ids, newest first: the window plan, widened once if its hits say a
         wider window is cheaper than the GIN plan, else the GIN plan."""
         window = self._candidates_window
-        seen, found, rows = self._window_plan(conn, args, where, below, window)
+        seen, found, per_term, rows = self._window_plan(conn, args, where, below, window)
         if len(found) >= limit or seen < window:
             return found  # a page, or nothing older left to look at
+        terms: list[str] = args["terms"]
+        # What the GIN plan would cost, in rows of the window plan, from how many rows of the
+        # window held each term (``per_term``) and all of them (``found``): it reads the
+        # postings of each term in the viewer's chats, then fetches every hit from the heap.
+        # With one term far rarer than the rest it reads only that term's postings and checks
+        # the others on its hits instead (a common prefix term costs more to read than that).
+        postings = [count / window * rows for count in per_term]
+        hits = len(found) / window * rows
+        rarest = min(range(len(terms)), key=lambda i: (per_term[i], -len(terms[i])))
+        alone = len(terms) > 1 and (per_term[rarest] + 1) * RARER <= sum(
+            c + 1 for i, c in enumerate(per_term) if i != rarest
+        )
+        cost = HEAP_PAGE_COST * postings[rarest] if alone else sum(postings)
+        cost += 0 if alone else HEAP_PAGE_COST * hits
         if found:
-            # Hits are this dense among the newest messages: a window that holds a page
-            # (with room to spare) costs that many cheap rows; the GIN plan would fetch
-            # every hit in the viewer's chats, one random heap page each.
-            density = len(found) / window
-            wider = math.ceil(1.5 * limit / density)
-            if wider <= HEAP_PAGE_COST * density * rows:
-                seen, found, _ = self._window_plan(conn, args, where, below, wider)
+            # Hits are this dense among the newest messages: a window that holds a page, with
+            # room to spare, costs that many rows.
+            wider = math.ceil(2 * limit * window / len(found))
+            if wider <= cost:
+                seen, found, _, _ = self._window_plan(conn, args, where, below, wider)
                 if len(found) >= limit or seen < wider:
                     return found
-        return self._gin_plan(conn, args, where, below)
+        return self._gin_plan(conn, args, where, below, rarest if alone else None)
 
     @staticmethod
     def _window_plan(
         conn: sa.Connection, args: dict[str, Any], where: str, below: bool, window: int
-    ) -> tuple[int, list[str], float]:
+    ) -> tuple[int, list[str], list[int], float]:
         """Among the newest ``window`` messages, each checked against its chat's query: how
-        many there were, the newest hits, and how many rows the table holds (an estimate)."""
+        many there were, the newest hits, how many rows hold each term, and how many rows the
+        table holds (an estimate)."""
         older = " WHERE message_id < :before" if below else ""
         newest = f"message_search{older} ORDER BY message_id DESC LIMIT :window"
+        each = range(len(args["terms"])) if len(args["terms"]) > 1 else range(0)
+        columns = "".join(f", CAST(:t{i} AS tsquery[])" for i in each)
+        names = "".join(f", q{i}" for i in each)
+        counts = ", ".join(f"(SELECT count(*) FROM m WHERE words @@ q{i})" for i in each)
         row = conn.execute(
             sa.text(
-                f"SELECT (SELECT count(*) FROM (SELECT 1 FROM {newest}) w) AS seen,"
-                " ARRAY(SELECT s.message_id FROM (SELECT * FROM"
+                "WITH m AS MATERIALIZED (SELECT * FROM (SELECT * FROM"
                 f" {newest}) s JOIN unnest(CAST(:chat_ids AS text[]),"
-                " CAST(:chat_queries AS tsquery[])) AS v(chat_id, q) ON v.chat_id = s.chat_id"
-                f" WHERE s.words @@ v.q AND {where} ORDER BY s.message_id DESC LIMIT :limit)"
-                " AS ids, (SELECT reltuples FROM pg_class WHERE oid = 'message_search'::regclass)"
+                f" CAST(:chat_queries AS tsquery[]){columns}) AS v(chat_id, q{names})"
+                f" ON v.chat_id = s.chat_id WHERE {where})"
+                f" SELECT (SELECT count(*) FROM (SELECT 1 FROM {newest}) w) AS seen,"
+                " ARRAY(SELECT message_id FROM m WHERE words @@ q"
+                " ORDER BY message_id DESC LIMIT :limit) AS ids,"
+                f" ARRAY[{counts or '(SELECT count(*) FROM m WHERE words @@ q)'}] AS per_term,"
+                " (SELECT reltuples FROM pg_class WHERE oid = 'message_search'::regclass)"
                 " AS estimate"
             ),
             {**args, "window": window},
         ).one()
-        return row.seen, list(row.ids), max(float(row.estimate), 0.0)
+        return row.seen, list(row.ids), list(row.per_term), max(float(row.estimate), 0.0)
 
     @staticmethod
-    def _gin_plan(conn: sa.Connection, args: dict[str, Any], where: str, below: bool) -> list[str]:
+    def _gin_plan(
+        conn: sa.Connection, args: dict[str, Any], where: str, below: bool, alone: int | None
+    ) -> list[str]:
         """The GIN index over the viewer's chat-scoped words: every hit in their chats."""
         # MATERIALIZED keeps the planner from walking the id order instead (to stop at the
         # limit, it would check every message of everyone's chats on the way); and it prices
         # a tsquery over a hundred chats' terms like one term, so on a small table it would
         # test every row against it (~15 us a row): here the GIN index is the plan we want.
         conn.execute(_GIN_ONLY)
+        matches = "words @@ CAST(:query AS tsquery)"
+        if alone is not None:
+            # Only that term goes to the index, the whole query is checked on its hits (as a
+            # function call, which the planner cannot hand to the index).
+            matches = (
+                f"words @@ CAST(:term{alone} AS tsquery)"
+                " AND ts_match_vq(words, CAST(:query AS tsquery))"
+            )
         older = " AND message_id < :before" if below else ""
         return list(
             conn.execute(
                 sa.text(
                     "WITH s AS MATERIALIZED (SELECT message_id, chat_id, sender_id, created_at,"
-                    f" kind FROM message_search WHERE words @@ CAST(:query AS tsquery){older})"
+                    f" kind FROM message_search WHERE {matches}{older})"
                     " SELECT s.message_id FROM s WHERE s.chat_id = ANY(:chat_ids)"
                     f" AND {where} ORDER BY s.message_id DESC LIMIT :limit"
                 ),
