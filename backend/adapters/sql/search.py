@@ -156,8 +156,9 @@ class SqliteSearchIndex:
 
     def put(self, message: Message) -> None:
         """Index the message unless it already is (a re-send indexes what a crash missed)."""
-        with self._engine.begin() as conn:
-            self._add_entry(conn, message)
+        if index_row(0, message) is not None:  # (no words: not even a transaction)
+            with self._engine.begin() as conn:
+                self._add_entry(conn, message)
 
     def replace(self, message: Message) -> None:
         with self._engine.begin() as conn:

@@ -163,8 +163,10 @@ class PostgresSearchIndex:
 
     def put(self, message: Message) -> None:
         """Index the message unless it already is (a re-send indexes what a crash missed)."""
-        with self._engine.begin() as conn:
-            self.index(conn, None, message)
+        row = index_row(message)
+        if row is not None:  # (no words, e.g. a group's system line: not even a round trip)
+            with self._engine.begin() as conn:
+                conn.execute(_PUT, row)
 
     def replace(self, message: Message) -> None:
         with self._engine.begin() as conn:
