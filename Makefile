@@ -54,6 +54,7 @@ bench: install-dev
 	@$(ENV) python bench/ws_throughput.py
 	@$(ENV) python bench/media.py
 	@$(ENV) python bench/search.py --messages 200000
+	@$(ENV) python bench/search.py --messages 200000 --engine postgres
 	@$(ENV) python bench/server_memory.py
 	@$(ENV) python bench/history_paging.py
 	@$(ENV) python bench/cross_process_delivery.py

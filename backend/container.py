@@ -19,7 +19,9 @@ from backend.adapters.sql.engine import create_sql_engine, upgrade_schema
 from backend.adapters.sql.media import SqlMediaStore
 from backend.adapters.sql.message_actions import SqlMessageActionStore
 from backend.adapters.sql.messages import SqlMessageStore
-from backend.adapters.sql.search import SqliteSearchIndex, UnavailableSearchIndex
+from backend.adapters.sql.search import SqliteSearchIndex
+from backend.adapters.sql.search_pages import MessageSource, StoreMessageSource
+from backend.adapters.sql.search_postgres import PostgresSearchIndex
 from backend.adapters.unavailable import UnavailableMessageActionStore
 from backend.ports import (
     BlobStorage,
@@ -31,6 +33,7 @@ from backend.ports import (
     MessageStore,
     PresenceStore,
     RateLimiter,
+    SearchIndex,
     TypingStore,
     UnreadCounter,
 )
@@ -90,22 +93,13 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     upgrade_schema(url)
     engine = create_sql_engine(url)
     users, sessions = SqlUserStore(engine), SqlSessionStore(engine)
-    # The search index is written inside the SQL message store's transactions (SQLite FTS5;
-    # PostgreSQL has no index adapter yet). With messages in Cassandra, the SQL-only features
-    # (search, message actions) say they are not available instead of acting on no rows.
-    in_sql = not settings.cassandra_hosts
-    sqlite = engine.dialect.name == "sqlite"
-    search_index = SqliteSearchIndex(engine) if sqlite and in_sql else None
     chat_store = SqlChatStore(engine)
-    messages = _message_store(settings, engine, search_index)
+    messages, actions, search_index = _message_stores(settings, engine, clock)
     chat_list = _chat_list(settings, chat_store)
     bus, limiter = _bus(settings), _rate_limiter(settings, clock)
     unread = _unread_counter(settings, messages)
     chats = ChatService(chat_store, chat_list, messages, users, bus, clock, unread)
     receipts = ReceiptService(chats, chat_store, chat_list, bus, clock, unread)
-    actions: MessageActionStore = (
-        SqlMessageActionStore(engine, search_index) if in_sql else UnavailableMessageActionStore()
-    )
     blobs = build_blob_storage(settings)
     media = MediaService(
         settings, chats, SqlMediaStore(engine), blobs, clock, messages=messages, actions=actions
@@ -129,21 +123,50 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         message_actions=MessageActionService(
             settings, chats, messaging, messages, actions, bus, clock
         ),
-        search=SearchService(chats, search_index or UnavailableSearchIndex()),
+        search=SearchService(chats, search_index),
     )
 
 
 # The scale-out adapters are imported only when configured: their drivers load slowly.
 
 
-def _message_store(
-    settings: Settings, engine: sa.Engine, search_index: SqliteSearchIndex | None
-) -> MessageStore:
-    if not settings.cassandra_hosts:
-        return SqlMessageStore(engine, search_index)
-    from backend.adapters.cassandra.messages import CassandraMessageStore
+def build_search_index(
+    engine: sa.Engine, candidates: int, source: MessageSource | None = None
+) -> SqliteSearchIndex | PostgresSearchIndex:
+    """The search index in the SQL database: FTS5 on SQLite, full-text search on PostgreSQL.
 
-    return CassandraMessageStore(_cassandra_session(settings))
+    Without ``source`` the messages are in the same database and the index is written in their
+    transactions; with one, the index follows another store and ``source`` vets its hits.
+    """
+    if engine.dialect.name == "postgresql":
+        return PostgresSearchIndex(engine, candidates, source)
+    return SqliteSearchIndex(engine, candidates, source)
+
+
+def _message_stores(
+    settings: Settings, engine: sa.Engine, clock: Clock
+) -> tuple[MessageStore, MessageActionStore, SearchIndex]:
+    """Messages, their actions and search. In SQL, one transaction writes a message and its
+    index row. In Cassandra (no transactions with SQL), wrappers change the SQL index right
+    after each write (``adapters/indexing.py``: what that weakens, and how it heals)."""
+    if not settings.cassandra_hosts:
+        index = build_search_index(engine, settings.search_candidates)
+        return SqlMessageStore(engine, index), SqlMessageActionStore(engine, index), index
+    from backend.adapters.cassandra.messages import CassandraMessageStore
+    from backend.adapters.indexing import IndexingMessageActionStore, IndexingMessageStore
+    from backend.adapters.sql.search_backlog import SqlSearchBacklog
+
+    stored = CassandraMessageStore(_cassandra_session(settings))
+    # Message actions are not stored in Cassandra yet: they say so (a clear 400).
+    stored_actions = UnavailableMessageActionStore()
+    index = build_search_index(
+        engine, settings.search_candidates, StoreMessageSource(stored, stored_actions)
+    )
+    actions = IndexingMessageActionStore(
+        stored_actions, stored, index, SqlSearchBacklog(engine), clock
+    )
+    actions.recover()  # what a crash between a write and its index change left behind
+    return IndexingMessageStore(stored, index), actions, index
 
 
 def _chat_list(settings: Settings, chat_store: SqlChatStore) -> ChatListStore:

@@ -218,7 +218,8 @@ class MessageStore(Protocol):
 
 
 class MessageActionStore(Protocol):
-    """Changes to stored messages. Each keeps the search index in step in the same write."""
+    """Changes to stored messages. Each keeps the search index in step (in the same write in
+    SQL; right after it for Cassandra, see ``adapters/indexing.py``)."""
 
     def edit_message(
         self, message_id: str, content: dict[str, Any], at: datetime
@@ -257,11 +258,14 @@ class MessageActionStore(Protocol):
 
 
 class SearchIndex(Protocol):
-    """Full-text search over message bodies (SQLite FTS5 now, PostgreSQL's later).
+    """Full-text search over message bodies: SQLite FTS5 or PostgreSQL full-text search, in
+    the SQL database whatever stores the messages.
 
-    The index follows the message store inside the store's own writes (a message is findable
-    as soon as it is stored, and its words leave with a delete for everyone), so this port only
-    reads. Words are folded by ``backend.search_text`` before they reach any engine.
+    The index follows the message store's writes, so this port only reads: inside the same
+    transaction when messages are in SQL (findable once stored, words gone with a delete for
+    everyone), right after them when messages are in Cassandra (``adapters/indexing.py``:
+    there each hit is read back from the store, so stale words are never shown). Words are
+    folded by ``backend.search_text`` before they reach any engine.
     """
 
     def search(self, viewer_id: str, query: SearchQuery, ranges: list[ReadableRange]) -> SearchPage:

@@ -8,6 +8,7 @@ dropped (Arabic harakat, Cyrillic ё -> е, é -> e), Arabic tatweel removed.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterator
 from typing import Any
@@ -19,11 +20,16 @@ MAX_TERM_CHARS = 64
 SNIPPET_CHARS = 160
 _LEAD_CHARS = 40
 _TATWEEL = "\u0640"
+# In ASCII text the words are exactly the runs of letters and digits, and folding is lower():
+# a shortcut for the common case (every send is indexed, every hit gets a snippet).
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 
 
 def fold(text: str) -> str:
     """Lower-case ``text`` and drop combining marks, keeping everything else where it was."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # Decomposed before case folding too: compatibility forms such as 𝔘 (a mathematical
+    # letter, which has no case) only become a letter with a case ("U") when decomposed.
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     return "".join(
         c for c in decomposed if not unicodedata.category(c).startswith("M") and c != _TATWEEL
     )
@@ -37,6 +43,8 @@ def _is_word_char(char: str) -> bool:
 
 def words(text: str) -> list[str]:
     """The folded words of ``text``, as the index holds them."""
+    if text.isascii():
+        return [word.lower() for word in _ASCII_WORD.findall(text)]
     folded = fold(text)
     return [folded[start:end] for start, end in _word_spans(folded)]
 
@@ -81,11 +89,18 @@ def query_terms(text: str) -> list[str]:
 def snippet(text: str, terms: list[str]) -> tuple[SnippetSpan, ...]:
     """Up to ``SNIPPET_CHARS`` of ``text`` around its first match, split into spans where the
     words starting with one of ``terms`` are marked."""
-    marked = [
-        (start, end)
-        for start, end in _original_word_spans(text)
-        if any(w.startswith(t) for w in words(text[start:end]) for t in terms)
-    ]
+    if text.isascii():
+        marked = [
+            m.span()
+            for m in _ASCII_WORD.finditer(text)
+            if any(m.group().lower().startswith(t) for t in terms)
+        ]
+    else:
+        marked = [
+            (start, end)
+            for start, end in _original_word_spans(text)
+            if any(w.startswith(t) for w in words(text[start:end]) for t in terms)
+        ]
     begin = 0
     if marked and marked[0][0] > _LEAD_CHARS and len(text) > SNIPPET_CHARS:
         begin = max(0, marked[0][0] - _LEAD_CHARS)

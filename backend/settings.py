@@ -68,6 +68,9 @@ class Settings:
     # counting against its owner's quota; the sweeper looks every ``media_sweep_seconds``.
     media_unsent_grace: timedelta = timedelta(hours=24)
     media_sweep_seconds: float = 600.0
+    # Search: how many of the newest messages with the words a query looks at before it asks
+    # the index for the viewer's chats alone (see adapters/sql/search*.py).
+    search_candidates: int = 2000
     # Scale-out engines; each one left empty keeps its embedded twin (SQL messages, in-process
     # bus and rate limits).
     redis_url: str = ""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,7 +30,13 @@ STARS: sa.Table = StarredMessageRow.__table__  # type: ignore[attr-defined]
 TOMBSTONE = {"type": "deleted"}
 
 _REPLIES_TO = sa.select(MESSAGES).where(MESSAGES.c.reply_to == sa.bindparam("message_id"))
-_ROWID = sa.text("SELECT rowid FROM messages WHERE id = :message_id")
+
+
+class SearchRewriter(SearchWriter, Protocol):
+    def reindex(self, conn: sa.Connection, message: Message) -> None:
+        """The message's words changed: the index holds exactly the new ones afterwards."""
+
+
 # The chat list's preview of the last message follows what happens to that message.
 _REFRESH_PREVIEW = (
     sa.update(CHATS)
@@ -40,7 +46,7 @@ _REFRESH_PREVIEW = (
 
 
 class SqlMessageActionStore:
-    def __init__(self, engine: sa.Engine, search: SearchWriter | None = None) -> None:
+    def __init__(self, engine: sa.Engine, search: SearchRewriter | None = None) -> None:
         self._engine = engine
         self._search = search
         self._insert: Any = (
@@ -61,9 +67,7 @@ class SqlMessageActionStore:
                 return None
             [message] = with_reactions(conn, [row])
             if self._search is not None:
-                self._search.unindex(conn, message_id)
-                rowid = conn.execute(_ROWID, {"message_id": message_id}).scalar_one()
-                self._search.index(conn, rowid, message)
+                self._search.reindex(conn, message)
             preview = preview_of(content)
             self._refresh_preview(conn, message, preview)
             quote = Quote(message.id, message.sender_id, preview)

@@ -29,7 +29,8 @@ HIDDEN: sa.Table = HiddenMessageRow.__table__  # type: ignore[attr-defined]
 class SearchWriter(Protocol):
     """Keeps a search index in step with the messages, inside the store's own transaction."""
 
-    def index(self, conn: sa.Connection, rowid: int, message: Message) -> None: ...
+    def index(self, conn: sa.Connection, rowid: int | None, message: Message) -> None:
+        """Index a new message; ``rowid`` is its SQLite rowid (None on PostgreSQL)."""
 
     def unindex(self, conn: sa.Connection, message_id: str) -> None: ...
 
@@ -126,7 +127,9 @@ class SqlMessageStore:
                         )
                     )
                     if self._search is not None:  # findable from the moment it is stored
-                        self._search.index(conn, inserted.lastrowid, message)
+                        # (FTS5 shares SQLite's rowid; psycopg has no lastrowid at all)
+                        rowid = None if self._lock_per_chat else inserted.lastrowid
+                        self._search.index(conn, rowid, message)
                 return message, True
             except sa.exc.IntegrityError:
                 pass

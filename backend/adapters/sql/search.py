@@ -8,25 +8,35 @@ against the user's chats. Its rowid is the message row's rowid; ``message_id`` i
 it and checked on the join, so an index that disagrees with the table (a VACUUM renumbers rowids)
 loses hits instead of showing a wrong message.
 
-PostgreSQL fits the same ``SearchIndex`` contract with a tsvector over the same folded words
-(``'simple'`` configuration, ``:*`` prefix terms) and a GIN index, filtered by chat with
-``chat_id = ANY(...)``.
+With messages in Cassandra there are no message rows to share rowids with: the index then keeps
+its own ``message_search_entries`` (id, chat, sender, time; the rowid made from the message id,
+so rowid order is id order) and is written right after the store's writes
+(``backend.adapters.indexing``); hits are read back from the store (``search_pages``).
+PostgreSQL's twin is ``search_postgres.py``.
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 import sqlalchemy as sa
 
 from backend.adapters.sql.messages import message_from_row
+from backend.adapters.sql.search_pages import MessageSource, bounded_ranges, collect_page, text_of
 from backend.adapters.sql.tables import UTCDateTime
-from backend.errors import InvalidInput
 from backend.models import Message, ReadableRange, SearchHit, SearchPage, SearchQuery
 from backend.search_text import index_text, query_terms, snippet
 
 FTS_TABLE = "message_search"
+# With messages elsewhere (Cassandra): what the index needs of each message, by FTS rowid.
+ENTRIES_TABLE = "message_search_entries"
+CREATE_ENTRIES = (
+    f"CREATE TABLE IF NOT EXISTS {ENTRIES_TABLE} (rowid INTEGER PRIMARY KEY,"
+    " id VARCHAR(36) NOT NULL UNIQUE, chat_id VARCHAR(36) NOT NULL,"
+    " sender_id VARCHAR(36) NOT NULL, created_at DATETIME NOT NULL)"
+)
 # Prefix queries up to this many characters are answered from FTS5's prefix index. Without one,
 # FTS5 (3.40) first merges the postings of every word with the prefix: for a common word in a
 # million messages that alone costs tens of milliseconds, before any chat is filtered.
@@ -48,6 +58,21 @@ _INDEX = sa.text(
 _UNINDEX = sa.text(
     f"DELETE FROM {FTS_TABLE} WHERE rowid = (SELECT rowid FROM messages WHERE id = :message_id)"
 )
+_ROWID = sa.text("SELECT rowid FROM messages WHERE id = :message_id")
+_ENTRY = sa.text(
+    f"INSERT INTO {ENTRIES_TABLE} (rowid, id, chat_id, sender_id, created_at)"
+    " VALUES (:rowid, :message_id, :chat_id, :sender_id, :created_at)"
+    " ON CONFLICT (rowid) DO NOTHING"
+).bindparams(sa.bindparam("created_at", type_=UTCDateTime()))
+_ENTRY_ROWID = sa.text(f"SELECT rowid FROM {ENTRIES_TABLE} WHERE id = :message_id")
+_UNINDEX_ENTRY = sa.text(
+    f"DELETE FROM {FTS_TABLE} WHERE rowid = (SELECT rowid FROM {ENTRIES_TABLE}"
+    " WHERE id = :message_id)"
+)
+_REMOVE_ENTRY = sa.text(f"DELETE FROM {ENTRIES_TABLE} WHERE id = :message_id")
+# Rowids made from a UUIDv7 (48-bit milliseconds, 12-bit counter) leave 3 bits for ids of two
+# processes that share both (``entry_rowid``).
+_TIES = 8
 _NOT_TOKEN = re.compile(r"[^a-z0-9]")
 _TIMES = ("since", "until")
 
@@ -66,6 +91,12 @@ def kind_token(content_type: str) -> str:
     return "k" + _NOT_TOKEN.sub("", content_type.lower())
 
 
+def entry_rowid(message_id: str, tie: int = 0) -> int:
+    """A rowid that sorts like the message id: its time and counter, then ``tie``."""
+    value = uuid.UUID(message_id).int
+    return ((value >> 80) << 15) | (((value >> 64) & 0xFFF) << 3) | tie
+
+
 def index_row(rowid: int, message: Message) -> dict[str, Any] | None:
     """The index row of a stored message, or None if it has no words to find."""
     body = index_text(message.content)
@@ -81,21 +112,79 @@ def index_row(rowid: int, message: Message) -> dict[str, Any] | None:
 
 
 class SqliteSearchIndex:
-    """The FTS5 index: written by the message stores in their transactions, read by search."""
+    """The FTS5 index, read by search. With ``source`` None the messages are in this database
+    and the index is written in their transactions (``index``/``unindex``/``reindex``);
+    otherwise it follows a store elsewhere (``put``/``replace``/``remove``, own entries) and
+    ``source`` says which hits may be shown."""
 
-    def __init__(self, engine: sa.Engine, candidates: int = CANDIDATES) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        candidates: int = CANDIDATES,
+        source: MessageSource | None = None,
+    ) -> None:
         self._engine = engine
         self._candidates = candidates
+        self._source = source
+        self._rows_table = "messages" if source is None else ENTRIES_TABLE
 
     # --- writes, inside the caller's transaction ---------------------------------------------
 
-    def index(self, conn: sa.Connection, rowid: int, message: Message) -> None:
+    def index(self, conn: sa.Connection, rowid: int | None, message: Message) -> None:
+        if rowid is None:
+            raise ValueError("FTS5 rows take the message row's rowid")
         row = index_row(rowid, message)
         if row is not None:
             conn.execute(_INDEX, row)
 
     def unindex(self, conn: sa.Connection, message_id: str) -> None:
-        conn.execute(_UNINDEX, {"message_id": message_id})
+        if self._source is None:
+            conn.execute(_UNINDEX, {"message_id": message_id})
+            return
+        conn.execute(_UNINDEX_ENTRY, {"message_id": message_id})
+        conn.execute(_REMOVE_ENTRY, {"message_id": message_id})
+
+    def reindex(self, conn: sa.Connection, message: Message) -> None:
+        """The message's words changed (an edit): the index now holds exactly the new ones."""
+        self.unindex(conn, message.id)
+        if self._source is None:
+            self.index(conn, conn.execute(_ROWID, {"message_id": message.id}).scalar_one(), message)
+        else:
+            self._add_entry(conn, message)
+
+    # --- writes of their own, following a store without transactions -------------------------
+
+    def put(self, message: Message) -> None:
+        """Index the message unless it already is (a re-send indexes what a crash missed)."""
+        if index_row(0, message) is not None:  # (no words: not even a transaction)
+            with self._engine.begin() as conn:
+                self._add_entry(conn, message)
+
+    def replace(self, message: Message) -> None:
+        with self._engine.begin() as conn:
+            self.reindex(conn, message)
+
+    def remove(self, message_id: str) -> None:
+        with self._engine.begin() as conn:
+            self.unindex(conn, message_id)
+
+    def _add_entry(self, conn: sa.Connection, message: Message) -> None:
+        if index_row(0, message) is None:
+            return  # no words: nothing to find
+        if conn.execute(_ENTRY_ROWID, {"message_id": message.id}).first() is not None:
+            return
+        entry = {
+            "message_id": message.id,
+            "chat_id": message.chat_id,
+            "sender_id": message.sender_id,
+            "created_at": message.created_at,
+        }
+        for tie in range(_TIES):
+            rowid = entry_rowid(message.id, tie)
+            if conn.execute(_ENTRY, {**entry, "rowid": rowid}).rowcount:
+                self.index(conn, rowid, message)
+                return
+        raise RuntimeError(f"no free search rowid for message {message.id}")
 
     # --- the SearchIndex port ----------------------------------------------------------------
 
@@ -113,33 +202,62 @@ class SqliteSearchIndex:
             ranges = [r for r in ranges if r.chat_id == query.chat_id]
         if not terms or not ranges:
             return SearchPage(hits=[])
+        if self._source is not None:
+
+            def candidates(cursor: str, limit: int) -> list[tuple[str, str]]:
+                rows = self._rows(viewer_id, query, terms, ranges, cursor, limit)
+                return [(str(row.search_rowid), row.id) for row in rows]
+
+            return collect_page(
+                candidates, self._source.visible, viewer_id, terms, query.before, query.limit
+            )
+        rows = self._rows(viewer_id, query, terms, ranges, query.before, query.limit + 1)
+        more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        hits = [
+            SearchHit(message=message, snippet=snippet(text_of(message), terms))
+            for message in (message_from_row(row) for row in rows)
+        ]
+        return SearchPage(hits=hits, next_cursor=str(rows[-1].search_rowid) if more else "")
+
+    def _rows(
+        self,
+        viewer_id: str,
+        query: SearchQuery,
+        terms: list[str],
+        ranges: list[ReadableRange],
+        cursor: str,
+        limit: int,
+    ) -> list[Any]:
+        """Up to ``limit`` rows (``search_rowid`` and the joined row) below ``cursor``."""
         words = f"body : ({' AND '.join(_prefix(t) for t in terms)})"
         if query.content_type:
             words += f" AND kind : {kind_token(query.content_type)}"
         params: dict[str, Any] = {
             "words": words,
             "viewer": viewer_id,
-            "limit": query.limit + 1,
+            "limit": limit,
             "chat_ids": sorted({r.chat_id for r in ranges}),
         }
-        where = [
-            "m.id = s.message_id",
-            "m.deleted_at IS NULL",
-            "NOT EXISTS (SELECT 1 FROM hidden_messages h"
-            " WHERE h.user_id = :viewer AND h.message_id = m.id)",
-        ]
+        where = ["m.id = s.message_id"]
+        if self._source is None:  # (otherwise the source filters what may be shown)
+            where += [
+                "m.deleted_at IS NULL",
+                "NOT EXISTS (SELECT 1 FROM hidden_messages h"
+                " WHERE h.user_id = :viewer AND h.message_id = m.id)",
+            ]
         for i, term in enumerate(t for t in terms if len(t) > PREFIX_INDEX):
             # FTS5 matched the indexed prefix; here the whole term must start a word. (The
             # body is folded words joined by single spaces.)
             where.append(f"instr(' ' || s.body, :long{i}) > 0")
             params[f"long{i}"] = " " + term
-        bounded = _bounded_ranges(ranges, params)
+        bounded = bounded_ranges(ranges, params, "m.chat_id", "m.id")
         if bounded:
             where.append(bounded)
         before = ""
-        if query.before.isdigit():
+        if cursor.isdigit():
             before = " AND rowid < :before"
-            params["before"] = int(query.before)
+            params["before"] = int(cursor)
         if query.sender_id:
             where.append("m.sender_id = :sender")
             params["sender"] = query.sender_id
@@ -164,42 +282,28 @@ class SqliteSearchIndex:
             plan = [f"{FTS_TABLE} MATCH :words", *where]
             if params["floor"] is not None:
                 plan.append("s.rowid >= :floor")
-            rows = conn.execute(_select(fts, plan), params).all()
-            if len(rows) <= query.limit and params["floor"] is not None:
+            rows = conn.execute(_select(fts, self._rows_table, plan), params).all()
+            if len(rows) < limit and params["floor"] is not None:
                 # Not a page, and older candidates remain: let FTS5 skip other chats.
                 chats = " OR ".join(sorted({chat_token(r.chat_id) for r in ranges}))
                 params["match"] = f"chat : ({chats}) AND {words}"
                 rows = conn.execute(
-                    _select(fts, [f"{FTS_TABLE} MATCH :match", *where]), params
+                    _select(fts, self._rows_table, [f"{FTS_TABLE} MATCH :match", *where]), params
                 ).all()
-        more = len(rows) > query.limit
-        rows = rows[: query.limit]
-        hits = [
-            SearchHit(message=message, snippet=snippet(_text_of(message), terms))
-            for message in (message_from_row(row) for row in rows)
-        ]
-        return SearchPage(hits=hits, next_cursor=str(rows[-1].search_rowid) if more else "")
+        return list(rows)
 
 
-def _select(source: str, where: list[str]) -> sa.TextualSelect:
+def _select(source: str, rows_table: str, where: list[str]) -> sa.TextualSelect:
     text = sa.text(
-        f"SELECT s.rowid AS search_rowid, m.* FROM {source} JOIN messages m ON m.rowid = s.rowid"
+        f"SELECT s.rowid AS search_rowid, m.* FROM {source}"
+        f" JOIN {rows_table} m ON m.rowid = s.rowid"
         f" WHERE {' AND '.join(where)} ORDER BY s.rowid DESC LIMIT :limit"
     )
     types = [sa.bindparam(n, type_=UTCDateTime()) for n in _TIMES if f":{n}" in text.text]
     if ":chat_ids" in text.text:
         types.append(sa.bindparam("chat_ids", expanding=True))
-    return text.bindparams(*types).columns(
-        **{n: UTCDateTime() for n in ("created_at", "edited_at", "deleted_at")}
-    )
-
-
-class UnavailableSearchIndex:
-    """For engines without an index adapter yet (PostgreSQL, and messages in Cassandra): sends
-    and every other action work; searching says it is not available."""
-
-    def search(self, viewer_id: str, query: SearchQuery, ranges: list[ReadableRange]) -> SearchPage:
-        raise InvalidInput("Search is not available with this database yet.")
+    columns = ("created_at", "edited_at", "deleted_at") if rows_table == "messages" else ()
+    return text.bindparams(*types).columns(**{n: UTCDateTime() for n in columns})
 
 
 def _prefix(term: str) -> str:
@@ -207,32 +311,3 @@ def _prefix(term: str) -> str:
     # words like AND/OR/NEAR as operators. Longer terms match by their indexed prefix here and
     # are checked whole in SQL, so no query makes FTS5 merge postings.
     return f'"{term[:PREFIX_INDEX]}"*'
-
-
-def _bounded_ranges(ranges: list[ReadableRange], params: dict[str, Any]) -> str:
-    """SQL for the ranges with an end: FTS5 already limited the chats, this trims within them.
-
-    Chats readable from start to end need no condition; a chat with bounded ranges must have
-    the message id inside one of them.
-    """
-    open_chats = {r.chat_id for r in ranges if not r.after and not r.upto}
-    bounded = [r for r in ranges if r.chat_id not in open_chats]
-    if not bounded:
-        return ""
-    clauses = []
-    names = []
-    for i, r in enumerate(bounded):
-        params[f"rc{i}"], params[f"ra{i}"] = r.chat_id, r.after
-        clause = f"(m.chat_id = :rc{i} AND m.id > :ra{i}"
-        if r.upto:
-            params[f"ru{i}"] = r.upto
-            clause += f" AND m.id <= :ru{i}"
-        clauses.append(clause + ")")
-        names.append(f":rc{i}")
-    return f"(m.chat_id NOT IN ({', '.join(names)}) OR {' OR '.join(clauses)})"
-
-
-def _text_of(message: Message) -> str:
-    content = message.content
-    raw = content.get("text") if content.get("type") == "text" else content.get("caption")
-    return raw if isinstance(raw, str) else ""

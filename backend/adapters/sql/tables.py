@@ -183,3 +183,14 @@ class MediaRow(SQLModel, table=True):
     temp_id: str | None = Field(default=None, max_length=64)
     meta: str  # JSON: dimensions, duration, waveform, placeholder
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class SearchBacklogRow(SQLModel, table=True):
+    """Edits and deletes of messages kept outside SQL (Cassandra) whose search index change
+    may not have followed yet: noted before the store's write, cleared after the index's. A
+    row left behind by a crash is replayed from the store (``backend.adapters.indexing``)."""
+
+    __tablename__ = "search_backlog"
+
+    message_id: str = Field(primary_key=True, max_length=36)
+    noted_at: datetime = Field(sa_column=_utc_column(nullable=False))
