@@ -19,6 +19,7 @@ from backend.container import Services
 from backend.errors import InvalidInput, NotFound
 from backend.models import Chat, Media, MediaKind, Message
 from backend.ports import BlobMissing
+from backend.services.media import FEW_SENDS
 from backend.settings import Settings
 from tests import media_samples as samples
 from tests.backend.group_helpers import make_group
@@ -136,6 +137,29 @@ def test_forwarding_onward_reaches_the_next_chat_but_only_the_uploader_sends_an_
     # Nor may the uploader send it straight into another chat: forwarding is the way.
     with pytest.raises(InvalidInput, match="another chat"):
         send_file(services, alice, services.chats.open_direct_chat(alice.id, dave.id), photo)
+
+
+def test_a_file_forwarded_far_and_wide_is_checked_against_the_callers_own_chats(
+    services: Services,
+    upload: Upload,
+    register: Callable[..., Person],
+    alice: Person,
+    bob: Person,
+    dave: Person,
+    chat: Chat,
+) -> None:
+    friends = [register(f"friend{i}") for i in range(FEW_SENDS + 2)]
+    chats = [services.chats.open_direct_chat(alice.id, f.id) for f in friends]
+    photo = upload(alice, chat, samples.jpeg_with_location(), "p.jpg")
+    original = send_file(services, alice, chat, photo)
+    for i in range(0, len(chats), 5):
+        forward(services, alice, original, *chats[i : i + 5])
+    services.chats.open_direct_chat(alice.id, dave.id)  # dave shares a chat with alice...
+
+    assert len(services.media._store.list_sends(photo.id)) > FEW_SENDS
+    assert all(fetches(services, friend, photo) for friend in friends)
+    assert fetches(services, bob, photo)
+    assert not fetches(services, dave, photo)  # ...but not one the photo went to
 
 
 def test_a_member_of_the_target_sees_what_was_forwarded_while_they_could_read_it(
