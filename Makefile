@@ -53,6 +53,7 @@ bench: install-dev
 	@$(ENV) python bench/send_path.py
 	@$(ENV) python bench/ws_throughput.py
 	@$(ENV) python bench/media.py
+	@$(ENV) python bench/media_access.py
 	@$(ENV) python bench/search.py --messages 200000
 	@$(ENV) python bench/search.py --messages 200000 --engine postgres
 	@$(ENV) python bench/server_memory.py

@@ -121,7 +121,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         ),
         media=media,
         message_actions=MessageActionService(
-            settings, chats, messaging, messages, actions, bus, clock
+            settings, chats, messaging, messages, actions, bus, clock, media
         ),
         search=SearchService(chats, search_index),
     )

@@ -221,12 +221,14 @@ class MediaKind(enum.StrEnum):
 
 @dataclasses.dataclass(frozen=True)
 class Media:
-    """One uploaded file, bound to the chat it was uploaded for.
+    """One uploaded file. ``chat_id`` is the chat it was uploaded for (its uploader sends it
+    there first; forwards take it to other chats, each recorded as a ``MediaSend``).
 
     ``variants`` names the stored blobs (``original``, ``thumbnail``, ``preview``, ``full``,
     ``webp``, ``poster``); ``meta`` holds what the bubble needs without fetching (dimensions,
     duration, waveform, a tiny blurred placeholder). ``stored_bytes`` counts every variant
-    against the owner's quota.
+    against the owner's quota. In a chat's gallery, ``message_id`` and ``sent_at`` are those
+    of the message of that chat that carries it.
     """
 
     id: str
@@ -242,6 +244,16 @@ class Media:
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
     message_id: str = ""  # the message that sent it ("" while only uploaded)
     temp_id: str = ""  # the client's id of the message it was uploaded for ("" = none given)
+    sent_at: datetime | None = None  # when ``message_id`` was sent (gallery items)
+
+
+@dataclasses.dataclass(frozen=True)
+class MediaSend:
+    """A message that carries a media file: the first send of an upload, or a forward."""
+
+    media_id: str
+    chat_id: str
+    message_id: str
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,6 +11,7 @@ from backend.events import Event
 from backend.models import (
     Chat,
     Media,
+    MediaSend,
     Member,
     Message,
     ReadableRange,
@@ -362,20 +363,32 @@ class RateLimiter(Protocol):
 
 
 class MediaStore(Protocol):
-    """The records of uploaded files (the bytes live in ``BlobStorage``)."""
+    """The records of uploaded files (the bytes live in ``BlobStorage``) and of the messages
+    that carry them. A record marked deleted (no live message carries it) is invisible to
+    every read but ``list_deleted``, and costs its owner nothing."""
 
     def add_media(self, media: Media, quota_bytes: int) -> bool:
         """Store the record unless the owner's uploads would then take more than
         ``quota_bytes`` (checked and written in one statement, so parallel uploads cannot
         both slip under the quota); whether it was stored."""
 
-    def get_media(self, media_id: str) -> Media | None: ...
+    def get_media(self, media_id: str) -> Media | None:
+        """The record, unless there is none or it was marked deleted."""
 
     def used_bytes(self, owner_id: str) -> int:
         """How many bytes the owner's uploads take in storage, variants included."""
 
-    def mark_sent(self, media_id: str, message_id: str) -> None:
-        """Record the message that sent the media (the first one; a resend changes nothing)."""
+    def record_send(self, media_id: str, chat_id: str, message_id: str, at: datetime) -> bool:
+        """Record that ``message_id`` of ``chat_id`` carries the media (the first such message
+        also marks the record sent); recording a message again changes nothing. Whether the
+        media is there to carry: False if it was deleted meanwhile (the check and the write
+        are atomic against ``forget_message``)."""
+
+    def list_sends(
+        self, media_id: str, chat_ids: Iterable[str] | None = None, limit: int = 0
+    ) -> list[MediaSend]:
+        """The messages that carry the media (only in ``chat_ids`` if given; at most
+        ``limit``, 0 = all)."""
 
     def list_sent(
         self,
@@ -386,10 +399,21 @@ class MediaStore(Protocol):
         after_message_id: str = "",
         upto_message_id: str = "",
     ) -> list[Media]:
-        """Sent media of the chat of these kinds, newest message first, older than
-        ``before_message_id`` ("" = from the newest), sent in messages within
-        (``after_message_id``, ``upto_message_id``] ("" = unbounded): a member's readable
-        range."""
+        """Media carried by messages of the chat, of these kinds, newest message first (a
+        file once per message, with that message's id and time), older than
+        ``before_message_id`` ("" = from the newest), within (``after_message_id``,
+        ``upto_message_id``] ("" = unbounded): a member's readable range."""
+
+    def forget_message(self, message_id: str, at: datetime) -> list[Media]:
+        """The message no longer carries its media (deleted for everyone). Media that no
+        other message carries now are marked deleted in the same transaction (their quota
+        cost goes with it) and returned, for their blobs to be deleted after the commit."""
+
+    def list_deleted(self, limit: int) -> list[Media]:
+        """Up to ``limit`` records marked deleted whose removal did not finish."""
+
+    def purge_deleted(self, media_id: str) -> bool:
+        """Remove a record marked deleted (its blobs are gone); whether there was one."""
 
     def find_unsent(self, owner_id: str, temp_id: str) -> list[Media]:
         """The owner's uploads made for the client message ``temp_id`` and not sent."""

@@ -49,16 +49,17 @@ async def sweep_presence() -> None:
 
 
 @app.register_lifespan_task
-async def sweep_unsent_media() -> None:
+async def sweep_media() -> None:
     """Delete uploads nobody sent within the grace period (cancelled tabs, closed laptops), so
-    they stop counting against their owners' quotas. Every process may sweep: deletes are
-    conditional, a file swept twice is gone once."""
+    they stop counting against their owners' quotas, and finish deleting files of deleted
+    messages that a crash or a storage failure left behind. Every process may sweep: deletes
+    are conditional, a file swept twice is gone once."""
     svc = services()
     media, interval = svc.media, svc.settings.media_sweep_seconds
     while True:
         await asyncio.sleep(interval)
         try:
             # Blob deletes are network calls on S3: off the event loop.
-            await asyncio.to_thread(media.sweep_unsent)
+            await asyncio.to_thread(media.sweep)
         except Exception:  # storage down for a moment: the next sweep tries again
-            log.exception("sweeping unsent uploads failed")
+            log.exception("sweeping media failed")

@@ -371,3 +371,53 @@ def test_uploads_never_sent_are_swept_by_the_running_app(client):
         assert time.monotonic() < deadline, "the unsent upload was never swept"
         time.sleep(1)
     assert client.get(kept["url"], headers=bob.headers).content == samples.pdf("kept")
+
+
+# --- forwarded files, files of deleted messages ------------------------------------------------
+
+
+def test_a_forwarded_photo_is_fetched_in_the_target_chat_and_goes_with_its_last_message(
+    client, app_data_dir
+):
+    alice, bob, carol, dave = (register(client, n) for n in ("alice", "bob", "carol", "dave"))
+    with_bob, with_carol = open_chat(client, alice, bob), open_chat(client, alice, carol)
+    before = usage(client, alice)
+    photo = upload(client, alice, with_bob, samples.jpeg_with_location(), "p.jpg").json()
+    original = send_media(client, alice, with_bob, photo)
+    variants = [f"{photo['url']}/{v}" for v in ("thumbnail", "preview", "full", "webp")]
+    stored = usage(client, alice)
+
+    forwarded = client.post(
+        f"{API}/messages/{original}/forward", json={"chatIds": [with_carol]}, headers=alice.headers
+    )
+    assert forwarded.status_code == 201, forwarded.text
+    [copy] = forwarded.json()["messages"]
+    assert copy["content"]["mediaId"] == photo["mediaId"] and copy["forwarded"]
+
+    for url in (photo["url"], *variants):  # carol is only in the chat it was forwarded to
+        assert client.get(url, headers=carol.headers).status_code == 200, url
+        assert_error(client.get(url, headers=dave.headers), 404, "not_found")
+    gallery = client.get(f"{API}/chats/{with_carol}/media", headers=carol.headers).json()
+    assert [(m["mediaId"], m["messageId"]) for m in gallery["media"]] == [
+        (photo["mediaId"], copy["messageId"])
+    ]
+    assert usage(client, alice) == stored and usage(client, carol) == 0  # no second copy
+    folder = app_data_dir / "media" / photo["mediaId"]
+    assert sorted(p.name for p in folder.iterdir()) == ["full", "preview", "thumbnail", "webp"]
+
+    # The original is deleted for everyone: bob loses it, carol keeps the forwarded copy.
+    deleted = client.delete(f"{API}/messages/{original}", headers=alice.headers)
+    assert deleted.status_code == 204, deleted.text
+    assert_error(client.get(photo["url"], headers=bob.headers), 404, "not_found")
+    assert client.get(variants[0], headers=carol.headers).status_code == 200
+    bob_gallery = client.get(f"{API}/chats/{with_bob}/media", headers=bob.headers).json()
+    assert bob_gallery["media"] == []
+
+    # The copy too: the file leaves storage and alice's quota; nobody gets it any more.
+    deleted = client.delete(f"{API}/messages/{copy['messageId']}", headers=alice.headers)
+    assert deleted.status_code == 204, deleted.text
+    for who in (alice, bob, carol):
+        for url in (photo["url"], *variants):
+            assert_error(client.get(url, headers=who.headers), 404, "not_found")
+    assert not folder.exists()
+    assert usage(client, alice) == before

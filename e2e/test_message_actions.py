@@ -10,6 +10,8 @@ from playwright.sync_api import Locator, Page, expect
 
 from e2e import api_helpers as api
 from e2e.conftest import send, sign_in, start_chat
+from e2e.test_media import attach
+from tests import media_samples as samples
 
 
 def bubble(page: Page, text: str):
@@ -179,6 +181,71 @@ def test_forward_to_two_chats_and_find_it_starred(person):
     expect(forwarded.get_by_test_id("star-mark")).to_have_count(0)
     carol.page.get_by_test_id("starred-button").click()
     expect(carol.page.get_by_text("No starred messages yet")).to_be_visible()
+
+
+def test_a_forwarded_photo_shows_and_opens_for_someone_not_in_the_original_chat(person, tmp_path):
+    alice, bob, carol = person("Alice"), person("Bob"), person("Carol")
+    carol_chat = start_chat(alice, carol)
+    send(alice.page, "Beach photos coming")
+    bob_chat = start_chat(alice, bob)
+    beach = tmp_path / "beach.jpg"
+    beach.write_bytes(samples.jpeg_with_location(1600, 1200))
+    attach(alice.page, beach)
+    sent = alice.page.get_by_test_id("message").filter(
+        has=alice.page.get_by_test_id("message-image")
+    )
+    expect(sent).to_have_attribute("data-status", re.compile("sent|delivered|read"))
+    # Carol has a photo of her own in their chat, sent before the forward.
+    carol.page.get_by_test_id(f"chat-item-{carol_chat}").click()
+    carol.page.wait_for_url(f"**/chats/{carol_chat}")
+    mine = tmp_path / "mine.jpg"
+    mine.write_bytes(samples.jpeg_with_location(800, 600))
+    attach(carol.page, mine)
+    expect(carol.page.get_by_test_id("message-image")).to_have_count(1)
+    own = carol.page.get_by_test_id("message").filter(
+        has=carol.page.get_by_test_id("message-image")
+    )
+    expect(own).to_have_attribute("data-status", re.compile("sent|delivered|read"))
+
+    # Alice forwards the photo from her chat with Bob to her chat with Carol.
+    sent.hover()
+    sent.get_by_test_id("message-actions").click()
+    alice.page.get_by_test_id("action-forward").click()
+    alice.page.get_by_test_id(f"forward-option-{carol_chat}").click()
+    expect(alice.page.get_by_test_id(f"forward-option-{carol_chat}")).to_be_checked()
+    expect(alice.page.get_by_test_id(f"forward-option-{bob_chat}")).not_to_be_checked()
+    alice.page.get_by_test_id("forward-confirm").click()
+    expect(alice.page.get_by_test_id("forward-confirm")).to_have_count(0)
+
+    # Carol, who is not in Alice's chat with Bob, gets it live, and the picture loads.
+    forwarded = carol.page.get_by_test_id("message").filter(
+        has=carol.page.get_by_test_id("forwarded-label")
+    )
+    image = forwarded.get_by_test_id("message-image")
+    expect(image).to_be_visible()
+    carol.page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
+    preview = re.fullmatch(r"/api/v1/media/([0-9a-f-]+)/preview", image.get_attribute("src") or "")
+    assert preview, image.get_attribute("src")
+    media_id = preview.group(1)
+
+    # She opens it full screen; the viewer finds it among her chat's photos (hers is older).
+    image.click()
+    expect(carol.page.get_by_test_id("photo-viewer")).to_be_visible()
+    full = carol.page.get_by_test_id("photo-viewer-image")
+    expect(full).to_have_attribute("src", re.compile(rf"/api/v1/media/{media_id}/full$"))
+    carol.page.wait_for_function(
+        "() => document.querySelector('[data-testid=photo-viewer-image]').naturalWidth === 1600"
+    )
+    expect(carol.page.get_by_test_id("photo-viewer-next")).to_be_disabled()  # the newest
+    carol.page.get_by_test_id("photo-viewer-prev").click()
+    expect(full).not_to_have_attribute("src", re.compile(media_id))
+    carol.page.wait_for_function(
+        "() => document.querySelector('[data-testid=photo-viewer-image]').naturalWidth === 800"
+    )
+    carol.page.keyboard.press("Escape")
+    expect(carol.page.get_by_test_id("photo-viewer")).to_have_count(0)
 
 
 def test_search_finds_an_old_message_and_opens_the_chat_at_it(person, app_services):

@@ -141,7 +141,9 @@ def delete_upload(media_id: MediaIdPath, user: BrowserUserDep, services: Service
 
 @router.get("/{mediaId}", responses=FILE_RESPONSES, response_model=None)
 def get_media(media_id: MediaIdPath, user: BrowserUserDep, services: ServicesDep) -> Response:
-    """The file itself (a photo's full size). Documents always come as attachments."""
+    """The file itself (a photo's full size), for whoever may read a message that carries it
+    (in the chat it was sent to, or any chat it was forwarded to). Documents always come as
+    attachments."""
     return _serve(services, user.id, media_id, "")
 
 
@@ -177,7 +179,8 @@ def list_chat_media(
     cursor: Annotated[str, Query(max_length=64)] = "",
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> MediaPage:
-    """The chat's media gallery: files sent in it that you may read, newest first (photos and
+    """The chat's media gallery: files its messages carry (forwarded ones too, once per
+    message, with that message's ``messageId``) that you may read, newest first (photos and
     videos with ``kind=image&kind=video``, ``kind=document``, ``kind=voice``); files of deleted
     messages are left out."""
     kinds = [MediaKind(k) for k in kind] if kind else list(MediaKind)

@@ -39,7 +39,8 @@ def delete_message(
     scope: Literal["everyone", "me"] = "everyone",
 ) -> Response:
     """Delete for everyone (your own message, within an hour; it becomes "This message was
-    deleted" for every member, and deleting it again changes nothing), or with
+    deleted" for every member, and deleting it again changes nothing; a file it carried is no
+    longer fetched through it, and is deleted once no other message carries it), or with
     ``scope=me`` only from your own history and search."""
     if scope == "me":
         services.message_actions.delete_for_me(user.id, message_id)

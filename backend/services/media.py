@@ -1,10 +1,13 @@
 """Media: checking uploads, making their variants, and the membership-checked way back out.
 
-An upload is bound to the chat it was made for, and only its uploader can send it as a message.
-Once sent, whoever may read that message may fetch it (``ChatService.can_read`` on every
-request: a member who joined later does not get older files, one who left keeps what they
-received); before that, the chat's current members. Uploads never sent are deleted after a
-grace period, or at once when their uploader cancels them, and stop counting against the quota.
+An upload is made for one chat, and only its uploader can send it, there, as a message; from
+then on forwards carry it to other chats without uploading it again. Every message that
+carries a file is recorded (``MediaStore.record_send``), and whoever may read one of them may
+fetch the file (``ChatService.readable_ranges`` on every request: a member who joined later
+does not get older files, one who left keeps what they received); before its first send, the
+chat's current members. A file goes when no live message carries it any more, and uploads
+never sent after a grace period or when cancelled (``media_cleanup.py``); either way its bytes
+stop counting against the uploader's quota.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from backend.content import is_media_content
 from backend.errors import InvalidInput, NotFound, QuotaExceeded, TooLarge, UnsupportedMedia
 from backend.ids import is_uuid, new_id
-from backend.models import Media, MediaKind
+from backend.models import Media, MediaKind, MediaSend, Message
 from backend.ports import (
     BlobMissing,
     BlobStorage,
@@ -30,6 +34,7 @@ from backend.ports import (
 )
 from backend.services import media_files
 from backend.services.chats import ChatService
+from backend.services.media_cleanup import MISSING, MediaCleanup, check_temp_id
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -59,10 +64,10 @@ VARIANT_TYPES = {
     "webp": "image/webp",
     "poster": "image/jpeg",
 }
-MISSING = "This file doesn't exist or you can't see it."
 NO_CHAT = "This chat doesn't exist or you are not in it."
-MAX_TEMP_ID = 64
-SWEEP_BATCH = 100
+# A file carried by more messages than this is checked against the caller's chats in one
+# query instead of one readable-range lookup per chat it was sent to.
+FEW_SENDS = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,6 +114,7 @@ class MediaService:
         # viewer); without these stores it lists every sent file.
         self._messages = messages
         self._actions = actions
+        self._cleanup = MediaCleanup(settings, store, blobs, clock)
 
     # --- in -----------------------------------------------------------------------------------
 
@@ -138,7 +144,7 @@ class MediaService:
             QuotaExceeded: the caller's storage is full.
         """
         self._chats.access_chat(user_id, chat_id)
-        _check_temp_id(temp_id)
+        check_temp_id(temp_id)
         name = clean_filename(filename)
         size = path.stat().st_size
         if size == 0:
@@ -252,9 +258,10 @@ class MediaService:
     # --- out ----------------------------------------------------------------------------------
 
     def get_media(self, user_id: str, media_id: str) -> Media:
-        """A media record the caller may see: once sent, they may read the message that sent
-        it (a former member keeps what they received, a later one gets nothing older); before
-        that, they are a current member of its chat.
+        """A media record the caller may see: once sent, they may read a message that carries
+        it, in any chat (its first send or a forward; a former member keeps what they
+        received, a later one gets nothing older); before that, they are a current member of
+        the chat it was uploaded for.
 
         Raises:
             NotFound: no such media, or not the caller's to see (indistinguishable).
@@ -263,7 +270,7 @@ class MediaService:
         if media is None:
             raise NotFound(MISSING)
         if media.message_id:
-            if not self._chats.can_read(user_id, media.chat_id, media.message_id):
+            if not self._reaches(user_id, media.id):
                 raise NotFound(MISSING)
             return media
         try:
@@ -271,6 +278,26 @@ class MediaService:
         except NotFound:
             raise NotFound(MISSING) from None
         return media
+
+    def _reaches(self, user_id: str, media_id: str) -> bool:
+        """Whether a message that carries the file is inside the user's readable ranges."""
+        sends = self._store.list_sends(media_id, limit=FEW_SENDS + 1)
+        if len(sends) <= FEW_SENDS:  # the usual case: a chat or two, a lookup each
+            by_chat: dict[str, list[MediaSend]] = {}
+            for send in sends:
+                by_chat.setdefault(send.chat_id, []).append(send)
+            return any(
+                r.contains(send.message_id)
+                for chat_id, carried in by_chat.items()
+                for r in self._chats.readable_ranges(user_id, chat_id)
+                for send in carried
+            )
+        # Forwarded far and wide: only its messages in the caller's chats matter.
+        ranges = {r.chat_id: r for r in self._chats.readable_ranges(user_id)}
+        return any(
+            ranges[send.chat_id].contains(send.message_id)
+            for send in self._store.list_sends(media_id, chat_ids=ranges)
+        )
 
     def download(self, user_id: str, media_id: str, variant: str = "") -> MediaDownload:
         """How to serve a variant ("" = the file itself: ``original``, or ``full`` for a photo),
@@ -317,7 +344,9 @@ class MediaService:
         before: str = "",
         limit: int = 50,
     ) -> GalleryPage:
-        """The chat's gallery: media sent in it, newest first, ``before`` a message id.
+        """The chat's gallery: files its messages carry (uploaded here or forwarded here),
+        once per message, newest first, ``before`` a message id; each item has the id and
+        time of its message in this chat.
 
         Only what the caller may read (``ChatService.readable_ranges``: a member who left sees
         what they received, one who joined late nothing older), and not files whose message
@@ -357,11 +386,31 @@ class MediaService:
             return False
         return self._actions is None or not self._actions.is_hidden(user_id, message.id)
 
-    def record_sent(self, media: Media, message_id: str) -> None:
-        """The media went out in ``message_id``: it now shows in the chat's gallery."""
-        self._store.mark_sent(media.id, message_id)
+    # --- messages that carry files ----------------------------------------------------------
 
-    # --- uploads never sent -------------------------------------------------------------------
+    def record_carried(self, message: Message) -> None:
+        """``message`` is stored and carries a file (a first send, or a forward whose content
+        was copied as stored): from now on its readers may fetch the file, and it shows in
+        its chat's gallery. Call it before the message is announced, so that nobody is told
+        of a file they cannot fetch yet. Recording a message again changes nothing."""
+        content = message.content
+        media_id = content.get("mediaId") if is_media_content(content) else None
+        if not isinstance(media_id, str):
+            return
+        if not self._store.record_send(media_id, message.chat_id, message.id, message.created_at):
+            # Deleted in the moment between the sender's check and the store (the last other
+            # message carrying it was deleted for everyone): the copy shows a missing file.
+            log.warning("message %s carries media %s, deleted meanwhile", message.id, media_id)
+
+    def forget_message(self, message_id: str) -> int:
+        """The message was deleted for everyone, so it no longer gives its readers the file
+        it carried. When no live message carries the file any more, its blobs (every
+        variant) and record are deleted and its bytes leave the uploader's quota; a forwarded
+        copy deleted only takes away that copy's reach. Returns how many files were deleted.
+        """
+        return self._cleanup.forget_message(message_id)
+
+    # --- uploads never sent, and the sweeper --------------------------------------------------
 
     def discard_upload(self, user_id: str, media_id: str = "", temp_id: str = "") -> int:
         """Delete the caller's own upload that no message sent, by its id or by the client's
@@ -374,43 +423,17 @@ class MediaService:
             InvalidInput: it was sent already (delete the message instead), or a malformed
                 ``temp_id``.
         """
-        if media_id:
-            media = self._store.get_media(media_id) if is_uuid(media_id) else None
-            if media is None or media.owner_id != user_id:
-                raise NotFound(MISSING)
-            if media.message_id:
-                raise InvalidInput("This file was sent already: delete its message instead.")
-            candidates = [media]
-        else:
-            if not temp_id:
-                raise InvalidInput("Name the upload to cancel.")
-            _check_temp_id(temp_id)
-            candidates = self._store.find_unsent(user_id, temp_id)
-        return sum(self._delete_unsent(media) for media in candidates)
+        return self._cleanup.discard_upload(user_id, media_id, temp_id)
 
     def sweep_unsent(self) -> int:
-        """Delete uploads never sent within ``media_unsent_grace`` (a batch at a time); how
-        many went. Run by the app's sweeper; safe to run in several processes at once."""
-        cutoff = self._clock() - self._settings.media_unsent_grace
-        deleted = 0
-        while True:
-            stale = self._store.list_unsent(cutoff, SWEEP_BATCH)
-            deleted += sum(self._delete_unsent(media) for media in stale)
-            if len(stale) < SWEEP_BATCH:  # (one sent meanwhile is not listed again)
-                break
-        if deleted:
-            log.info("deleted %d uploads never sent", deleted)
-        return deleted
+        """Delete uploads never sent within ``media_unsent_grace``; how many went."""
+        return self._cleanup.sweep_unsent()
 
-    def _delete_unsent(self, media: Media) -> bool:
-        # Blobs first: if storage fails, the record (and its quota cost) stays for the next
-        # sweep instead of leaving bytes nobody knows about.
-        for variant in media.variants:
-            self._blobs.delete(f"{media.id}/{variant}")
-        if self._store.delete_unsent(media.id):
-            return True
-        log.warning("upload %s was sent while it was being deleted", media.id)
-        return False
+    def sweep(self) -> int:
+        """The app's periodic sweep (safe in several processes at once): uploads never sent
+        within the grace period, and files of deleted messages whose deletion a crash or a
+        storage failure interrupted. How many files went."""
+        return self._cleanup.sweep_unsent() + self._cleanup.sweep_deleted()
 
     def usage(self, user_id: str) -> StorageUsage:
         """How much of their storage quota the caller's uploads take, variants included."""
@@ -434,11 +457,6 @@ class MediaService:
                 kind=media.kind.value,
             )
         return media
-
-
-def _check_temp_id(temp_id: str) -> None:
-    if not isinstance(temp_id, str) or len(temp_id) > MAX_TEMP_ID:
-        raise InvalidInput("The client message id is malformed.")
 
 
 def clean_filename(filename: str) -> str:

@@ -25,6 +25,7 @@ from backend.ids import is_uuid
 from backend.models import Member, Message
 from backend.ports import Bus, Clock, MessageActionStore, MessageStore
 from backend.services.chats import ChatService
+from backend.services.media import MediaService
 from backend.services.messaging import MessagingService
 from backend.settings import Settings
 
@@ -45,8 +46,10 @@ class MessageActionService:
         actions: MessageActionStore,
         bus: Bus,
         clock: Clock,
+        media: MediaService | None = None,
     ) -> None:
         self._settings = settings
+        self._media = media  # a message deleted for everyone takes its file's reach with it
         self._chats = chats
         self._messaging = messaging
         self._messages = messages
@@ -207,9 +210,14 @@ class MessageActionService:
 
     def delete_for_everyone(self, user_id: str, message_id: str) -> Message:
         """Replace one's own message with "This message was deleted" for every member, within
-        ``DELETE_WINDOW``. Deleting a tombstone again changes nothing and returns it."""
+        ``DELETE_WINDOW``. Deleting a tombstone again changes nothing and returns it.
+
+        A file the message carried is no longer fetchable through it; once no live message
+        carries the file (a forwarded copy may), it is deleted from storage and leaves the
+        uploader's quota (``MediaService.forget_message``, after the tombstone is stored)."""
         message, members = self._as_member(user_id, message_id)
         if message.deleted_at is not None and message.sender_id == user_id:
+            self._forget_media(message.id)  # finishes what an interrupted delete left
             return message
         self._own_within(user_id, message, DELETE_WINDOW, "delete for everyone")
         result = self._actions.delete_message(message.id, self._clock())
@@ -217,7 +225,12 @@ class MessageActionService:
             return self._messages.get_message(message.id) or message
         tombstone, replies = result
         self._announce(members, [tombstone, *replies])
+        self._forget_media(message.id)
         return tombstone
+
+    def _forget_media(self, message_id: str) -> None:
+        if self._media is not None:
+            self._media.forget_message(message_id)
 
     def delete_for_me(self, user_id: str, message_id: str) -> None:
         """Hide a message from the caller's own history and search; others keep it. Doing it

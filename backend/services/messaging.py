@@ -94,10 +94,7 @@ class MessagingService:
             temp_id=temp_id,
             quote=quote,
         )
-        message = self._store(user_id, member_ids, draft)
-        if media is not None and self._media is not None:
-            self._media.record_sent(media, message.id)
-        return message
+        return self._store(user_id, member_ids, draft)
 
     def send_forwarded(
         self, user_id: str, members: list[Member], source: Message, client_ip: str = ""
@@ -106,7 +103,8 @@ class MessagingService:
 
         Only for the message-actions service, which has checked that the caller may read the
         source and is among ``members``. The content is copied as stored: media travels by
-        reference, nothing is uploaded again.
+        reference, nothing is uploaded again (the copy is recorded as carrying the file, so
+        the target chat's readers may fetch it).
         """
         self._check_send_rate(user_id, client_ip)
         draft = Message(
@@ -121,6 +119,8 @@ class MessagingService:
 
     def _store(self, user_id: str, member_ids: list[str], draft: Message) -> Message:
         message, is_new = self._messages.add_message(draft, new_message_id)
+        if self._media is not None:  # before anyone hears of a file they could not fetch yet
+            self._media.record_carried(message)
         chat_id = message.chat_id
         self._chat_list.record_activity(
             chat_id,

@@ -49,7 +49,7 @@ def gallery_item(media: Media) -> GalleryItemView:
         info=media_info(kind, media.name, media.size, media.meta.get("duration")),
         url=base + ("/full" if media.kind is MediaKind.IMAGE else ""),
         thumbnail_url=f"{base}/{thumbnail}" if thumbnail else "",
-        sent_at=media.created_at.isoformat(timespec="seconds"),
+        sent_at=(media.sent_at or media.created_at).isoformat(timespec="seconds"),
     )
 
 

@@ -91,6 +91,33 @@ def test_delete_removes_and_tolerates_absence(blobs: BlobStorage) -> None:
         blobs.size_of("m3/poster")
 
 
+def test_deleting_every_variant_of_a_file_leaves_nothing_behind(
+    blobs: BlobStorage, tmp_path: Path
+) -> None:
+    for variant in ("thumbnail", "preview", "full"):
+        blobs.put_bytes(f"m7/{variant}", variant.encode(), "image/jpeg")
+    blobs.put_bytes("m8/original", b"neighbour", "text/plain")
+
+    blobs.delete("m7/thumbnail")
+    blobs.delete("m7/preview")
+    assert b"".join(blobs.read_chunks("m7/full")) == b"full"  # the others are untouched
+    blobs.delete("m7/full")
+
+    for variant in ("thumbnail", "preview", "full"):
+        with pytest.raises(BlobMissing):
+            blobs.size_of(f"m7/{variant}")
+    assert b"".join(blobs.read_chunks("m8/original")) == b"neighbour"
+    if isinstance(blobs, LocalBlobStorage):
+        assert not (tmp_path / "media" / "m7").exists()  # the file's folder went with it
+        assert (tmp_path / "media").is_dir()  # never the root
+        blobs.delete("m8/original")
+        assert (tmp_path / "media").is_dir()
+    else:
+        assert isinstance(blobs, S3BlobStorage)
+        listed = blobs._client.list_objects_v2(Bucket=blobs._bucket, Prefix="m7/")
+        assert listed.get("KeyCount", 0) == 0
+
+
 def test_overwriting_replaces_whole(blobs: BlobStorage) -> None:
     blobs.put_bytes("m4/original", b"first version, longer", "text/plain")
     blobs.put_bytes("m4/original", b"second", "text/plain")

@@ -3,6 +3,7 @@ reader never sees half a file."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -64,7 +65,13 @@ class LocalBlobStorage:
             raise BlobMissing(key) from exc
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        path = self._path(key)
+        path.unlink(missing_ok=True)
+        # The media's folder goes with its last blob (not the root, nor a folder still in use:
+        # rmdir refuses a folder that isn't empty).
+        if path.parent != self._root:
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
 
     def local_path(self, key: str) -> Path | None:
         path = self._path(key)

@@ -176,13 +176,20 @@ class MediaRow(SQLModel, table=True):
     # Every variant's bytes: what the upload costs its owner's quota.
     stored_bytes: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
     variants: str = Field(max_length=200)  # comma-separated variant names
-    # The message that sent it: the chat's gallery lists sent media only, newest first.
+    # The first message that sent it (NULL: never sent, which the unsent sweeper looks for);
+    # every message carrying it, forwards included, is in ``media_sends``.
     message_id: str | None = Field(default=None, index=True, max_length=36)
     # The client's id of the message it is meant for: lets the uploader drop an upload whose
     # answer never reached them (cancelled in flight); found through the owner's index.
     temp_id: str | None = Field(default=None, max_length=64)
     meta: str  # JSON: dimensions, duration, waveform, placeholder
     created_at: datetime = Field(sa_column=_utc_column(nullable=False))
+    # Set when no live message carries the file any more (its last one was deleted for
+    # everyone): it stops counting against the quota and can't be fetched; its blobs are
+    # deleted after that commit, then the row (the sweeper finishes what a crash interrupts).
+    deleted_at: datetime | None = Field(
+        default=None, sa_column=_utc_column(nullable=True, index=True)
+    )
 
 
 class SearchBacklogRow(SQLModel, table=True):
@@ -194,3 +201,26 @@ class SearchBacklogRow(SQLModel, table=True):
 
     message_id: str = Field(primary_key=True, max_length=36)
     noted_at: datetime = Field(sa_column=_utc_column(nullable=False))
+
+
+class MediaSendRow(SQLModel, table=True):
+    """One message that carries a media file: its first send, and every forwarded copy.
+
+    Whoever may read one of these messages may fetch the file; the chat's gallery lists the
+    file once per message. A message carries at most one file, so the message is the key;
+    the row goes when its message is deleted for everyone. (No foreign key to ``messages``:
+    with Cassandra the messages are not in SQL.)
+    """
+
+    __tablename__ = "media_sends"
+    __table_args__ = (
+        # The fetch check: this file's messages in the caller's chats.
+        sa.Index("ix_media_sends_media_chat", "media_id", "chat_id"),
+        # The gallery: a chat's files, newest message first.
+        sa.Index("ix_media_sends_chat_message", "chat_id", "message_id"),
+    )
+
+    message_id: str = Field(primary_key=True, max_length=36)
+    media_id: str = Field(foreign_key="media.id", max_length=36)
+    chat_id: str = Field(foreign_key="chats.id", max_length=36)
+    sent_at: datetime = Field(sa_column=_utc_column(nullable=False))
