@@ -17,8 +17,15 @@ from backend.adapters.sql.media import SqlMediaStore
 from backend.adapters.sql.message_actions import SqlMessageActionStore
 from backend.adapters.sql.messages import SqlMessageStore
 from backend.adapters.sql.search import SqliteSearchIndex, UnavailableSearchIndex
-from backend.adapters.unavailable import UnavailableMessageActionStore
-from backend.ports import BlobStorage, Bus, Clock, MessageActionStore, MessageStore, RateLimiter
+from backend.ports import (
+    BlobStorage,
+    Bus,
+    ChatStore,
+    Clock,
+    MessageActionStore,
+    MessageStore,
+    RateLimiter,
+)
 from backend.services.accounts import AccountService
 from backend.services.chats import ChatService
 from backend.services.groups import GroupService
@@ -73,13 +80,13 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     engine = create_sql_engine(url)
     users, sessions = SqlUserStore(engine), SqlSessionStore(engine)
     # The search index is written inside the SQL message store's transactions (SQLite FTS5;
-    # PostgreSQL has no index adapter yet). With messages in Cassandra, the SQL-only features
-    # (search, message actions) say they are not available instead of acting on no rows.
+    # PostgreSQL has no index adapter yet). With messages in Cassandra, search says it is not
+    # available instead of finding nothing.
     in_sql = not settings.cassandra_hosts
     sqlite = engine.dialect.name == "sqlite"
     search_index = SqliteSearchIndex(engine) if sqlite and in_sql else None
     chat_store = SqlChatStore(engine)
-    messages = _message_store(settings, engine, search_index)
+    messages, actions = _message_stores(settings, engine, search_index, chat_store)
     bus, limiter = _bus(settings), _rate_limiter(settings, clock)
     chats = ChatService(chat_store, messages, users, bus, clock)
     receipts = ReceiptService(chats, chat_store, bus, clock)
@@ -87,9 +94,6 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     media = MediaService(settings, chats, SqlMediaStore(engine), blobs, clock)
     messaging = MessagingService(
         settings, chats, chat_store, messages, receipts, limiter, bus, clock, media
-    )
-    actions: MessageActionStore = (
-        SqlMessageActionStore(engine, search_index) if in_sql else UnavailableMessageActionStore()
     )
     return Services(
         settings=settings,
@@ -112,18 +116,27 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
 # The scale-out adapters are imported only when configured: their drivers load slowly.
 
 
-def _message_store(
-    settings: Settings, engine: sa.Engine, search_index: SqliteSearchIndex | None
-) -> MessageStore:
+def _message_stores(
+    settings: Settings,
+    engine: sa.Engine,
+    search_index: SqliteSearchIndex | None,
+    chat_store: ChatStore,
+) -> tuple[MessageStore, MessageActionStore]:
+    """The messages and the actions on them, always on the same engine."""
     if not settings.cassandra_hosts:
-        return SqlMessageStore(engine, search_index)
+        return (
+            SqlMessageStore(engine, search_index),
+            SqlMessageActionStore(engine, search_index),
+        )
+    from backend.adapters.cassandra.message_actions import CassandraMessageActionStore
     from backend.adapters.cassandra.messages import CassandraMessageStore
     from backend.adapters.cassandra.schema import connect
 
     session = connect(
         settings.cassandra_hosts, settings.cassandra_keyspace, settings.cassandra_replication_factor
     )
-    return CassandraMessageStore(session)
+    # The chat list lives with the chats (SQL): an edit or delete refreshes its preview there.
+    return CassandraMessageStore(session), CassandraMessageActionStore(session, chat_store)
 
 
 def _bus(settings: Settings) -> Bus:

@@ -79,6 +79,11 @@ class ChatStore(Protocol):
     ) -> None:
         """Move the chat's "last message" forward to ``message_id`` (never backward)."""
 
+    def refresh_preview(self, chat_id: str, message_id: str, preview: str) -> None:
+        """Set the chat list's preview to ``preview`` if ``message_id`` is still the chat's
+        last message (after an edit, or "" after a delete for everyone). Message stores that
+        keep the chats beside the messages do this inside their own write instead."""
+
     def get_chat_and_member(self, chat_id: str, user_id: str) -> tuple[Chat, Member] | None:
         """The chat and one user's membership row (current or former), in one round trip."""
 

@@ -269,6 +269,14 @@ class SqlChatStore:
                 )
             )
 
+    def refresh_preview(self, chat_id: str, message_id: str, preview: str) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                sa.update(CHATS)
+                .where(CHATS.c.id == chat_id, CHATS.c.last_message_id == message_id)
+                .values(last_preview=preview)
+            )
+
     def get_chat_and_member(self, chat_id: str, user_id: str) -> tuple[Chat, Member] | None:
         with self._engine.connect() as conn:
             row = conn.execute(_CHAT_AND_MEMBER, {"chat_id": chat_id, "user_id": user_id}).first()
