@@ -12,12 +12,9 @@ from tests.backend.helpers import PASSWORD, Person
 
 Register = Callable[..., Person]
 
-# Features that live in the SQL message store (search: SQLite only): with messages in Cassandra
-# they answer "not available" (ARCHITECTURE.md), so the scale session skips their stories and
-# says why instead of failing or passing vacuously.
+# Search is SQLite FTS5 only: on the scale engines it answers "not available" (ARCHITECTURE.md),
+# so the scale session skips its stories and says why instead of failing or passing vacuously.
 SQL_ONLY_MODULES = {
-    "test_message_actions.py": "message actions live in the SQL message store; with "
-    "CASSANDRA_HOSTS they are not available yet",
     "test_search.py": "search is SQLite FTS5 only; not available on PostgreSQL/Cassandra yet",
     "test_search_migration.py": "the FTS5 search index exists on SQLite only",
 }
