@@ -199,7 +199,7 @@ def load_sqlite(count: int, end: datetime, actions: Actions) -> Loaded:
 
 def load_cassandra(count: int, end: datetime, keyspace: str, actions: Actions) -> Loaded:
     from cassandra.concurrent import execute_concurrent, execute_concurrent_with_args
-    from cassandra.query import BatchStatement, BatchType
+    from cassandra.query import UNSET_VALUE, BatchStatement, BatchType
 
     from backend.adapters.cassandra.messages import CassandraMessageStore
     from backend.adapters.cassandra.rows import bucket_of, micros
@@ -210,13 +210,9 @@ def load_cassandra(count: int, end: datetime, keyspace: str, actions: Actions) -
     chat, people = uuid.uuid4(), [uuid.uuid4(), uuid.uuid4()]
     insert = session.prepare(
         "INSERT INTO messages (chat_id, bucket, message_id, sender_id, content_type, content, "
-        "created_us) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        "created_us, reactions) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
     )
     insert_bucket = session.prepare("INSERT INTO chat_buckets (chat_id, bucket) VALUES (?, ?)")
-    insert_reaction = session.prepare(
-        "INSERT INTO message_reactions (chat_id, bucket, message_id, user_id, emoji, reacted_us) "
-        "VALUES (?, ?, ?, ?, ?, ?)"
-    )
     insert_hidden = session.prepare(
         "INSERT INTO hidden_by_chat (user_id, chat_id, message_id, hidden_us) VALUES (?, ?, ?, ?)"
     )
@@ -238,11 +234,10 @@ def load_cassandra(count: int, end: datetime, keyspace: str, actions: Actions) -
                 batch, batch_bucket = BatchStatement(batch_type=BatchType.UNLOGGED), bucket
                 buckets.add(bucket)
             content = dump_content(text_content(f"message {i}"))
+            # Reactions are a map column of the row (UNSET_VALUE: none, not a null).
+            reactions = {people[w]: ("👍", micros(at)) for w in range(actions.reactions(i))}
             row = (chat, bucket, message_id, people[i % 2], "text", content, micros(at))
-            batch.add(insert, row)
-            for who in range(actions.reactions(i)):
-                reaction = (chat, bucket, message_id, people[who], "👍", micros(at))
-                batch.add(insert_reaction, reaction)  # same partition key as the message
+            batch.add(insert, (*row, reactions or UNSET_VALUE))
             if actions.hidden(i):
                 hidden.append((people[1], chat, message_id, micros(at)))
         if len(batch):

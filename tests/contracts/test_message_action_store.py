@@ -373,3 +373,27 @@ def test_pages_stay_full_around_hidden_messages_across_days(backend: MessageBack
     assert store.list_before(chat, "", 100, bob, lowest=low, highest=high) == in_range[::-1]
     assert store.list_after(chat, "", 3, bob, lowest=low, highest=high) == in_range[:3]
     assert store.list_before(chat, sent[15].id, 3, bob, lowest=low) == [sent[4]]
+
+
+def test_a_page_after_a_long_run_of_hidden_messages_is_still_full(
+    backend: MessageBackend,
+) -> None:
+    """Far more hidden messages than a page holds, between visible ones: pages of every size
+    leave out exactly those, in both directions."""
+    chat, alice, bob = backend.new_chat()
+    new_id = MessageIdGenerator()
+    sent = [send(backend, chat, alice, f"m{i}", new_id) for i in range(100)]
+    for message in sent[10:90]:
+        backend.actions.hide_message(bob, message, NOW)
+    store = backend.store
+
+    assert store.list_before(chat, "", 15, viewer_id=bob) == [
+        *sent[90:][::-1],
+        *sent[:10][::-1][:5],
+    ]
+    assert store.list_after(chat, "", 15, viewer_id=bob) == [*sent[:10], *sent[90:95]]
+    assert store.list_before(chat, sent[95].id, 3, viewer_id=bob) == sent[92:95][::-1]
+    below_92 = [sent[91], sent[90], sent[9], sent[8], sent[7]]
+    assert store.list_before(chat, sent[92].id, 5, viewer_id=bob) == below_92
+    assert store.list_before(chat, "", 100, viewer_id=bob) == [*sent[:10], *sent[90:]][::-1]
+    assert store.list_after(chat, sent[5].id, 100, viewer_id=bob) == [*sent[6:10], *sent[90:]]

@@ -5,12 +5,14 @@ suite runs both). Cassandra has no multi-partition transactions, so each action 
 single-partition steps ordered so that a crash between them leaves nothing a reader can see
 wrong, or something the user's retry of the same action repairs:
 
-- **The message row changes only by lightweight transaction** once it is written: an edit and
-  a delete are ``IF created_us != null AND deleted_us = null`` (a delete racing an edit cannot
-  let the edit's words back in; a second delete is not applied, so it answers None), and so is
-  every rewrite of a reply's quote: ``IF quote_at <= version``, where an edit's version is its
-  time and a delete's the largest bigint. A quote that says "deleted" is final, and a late
-  edit's requote can never bring words back.
+- **The message row's words change only by lightweight transaction** once it is written: an
+  edit and a delete are ``IF created_us != null AND deleted_us = null`` (a delete racing an
+  edit cannot let the edit's words back in; a second delete is not applied, so it answers
+  None; the delete empties the reactions map in the same transaction), and so is every
+  rewrite of a reply's quote: ``IF quote_at <= version``, where an edit's version is its time
+  and a delete's the largest bigint. A quote that says "deleted" is final, and a late edit's
+  requote can never bring words back. (Reactions are map elements of the same row, written
+  without Paxos: other cells than the ones the conditions read.)
 - **Quotes never lag behind their original**: the replies (found in ``replies_by_original``,
   one partition) are requoted *before* the original's own transaction, and once more after it
   for replies sent meanwhile. A crash in between leaves the replies ahead (a quote says
@@ -18,15 +20,15 @@ wrong, or something the user's retry of the same action repairs:
   calls the store again because the original is unchanged. LWTs on one partition contend for
   its Paxos state, so the replies of one day partition are rewritten one after another (the
   partitions in parallel).
-- **Clean-up after a delete is one logged batch** (reactions, every user's star, the reply
-  rows): the batch log applies all of it or none, eventually. It runs after the tombstone, and
-  readers never show a tombstone's reactions or list it as starred, so a crash before it
-  shows nothing wrong.
+- **Clean-up after a delete is one logged batch** (every user's star, the reply rows): the
+  batch log applies all of it or none, eventually. It runs after the tombstone, and readers
+  never show a tombstone's reactions or list it as starred, so a crash before it shows
+  nothing wrong.
 - **Per-user state (reactions, stars, hiding) is read, then written** - a logged batch where
   two tables change together (a star and its reverse row; a hide and the star it removes).
   Two devices of one user acting at the same instant can both answer "changed" (one event
-  too many; the state converges), which is cheaper than a Paxos round on a partition shared
-  by every reaction of the chat's day.
+  too many; the state converges), which is cheaper than a Paxos round on the message's
+  partition, shared by every message of the chat's day.
 - **The chat list's preview** lives with the chats (``ChatStore.refresh_preview``), written
   after the message: an edit and a delete of the same message racing from two devices can
   leave the edited text there until the chat's next message.
@@ -76,7 +78,8 @@ class CassandraMessageActionStore:
         self._tombstone = prepare(
             session,
             "UPDATE messages SET content = ?, content_type = 'deleted', deleted_us = ?, "
-            f"edited_us = null, quote = null, quote_at = {DELETED_QUOTE_AT}, forwarded = false "
+            f"edited_us = null, quote = null, quote_at = {DELETED_QUOTE_AT}, forwarded = false, "
+            "reactions = null "
             f"{_ROW} {live}",
         )
         self._requote_row = prepare(
@@ -93,21 +96,13 @@ class CassandraMessageActionStore:
         self._drop_replies = prepare(
             session, "DELETE FROM replies_by_original WHERE original_id = ?", serial=False
         )
-        # Reactions
-        self._reaction_of = prepare(
-            session, f"SELECT emoji FROM message_reactions {_ROW} AND user_id = ?"
-        )
+        # Reactions: one element of the message row's map per user
+        self._reactions_of = prepare(session, f"SELECT reactions FROM messages {_ROW}")
         self._put_reaction = prepare(
-            session,
-            "INSERT INTO message_reactions "
-            "(chat_id, bucket, message_id, user_id, emoji, reacted_us) VALUES (?, ?, ?, ?, ?, ?)",
-            serial=False,
+            session, f"UPDATE messages SET reactions[?] = ? {_ROW}", serial=False
         )
         self._drop_reaction = prepare(
-            session, f"DELETE FROM message_reactions {_ROW} AND user_id = ?", serial=False
-        )
-        self._drop_reactions = prepare(
-            session, f"DELETE FROM message_reactions {_ROW}", serial=False
+            session, f"DELETE reactions[?] FROM messages {_ROW}", serial=False
         )
         # Stars
         self._star_of = prepare(
@@ -263,10 +258,10 @@ class CassandraMessageActionStore:
         return changed, set(reply_ids)
 
     def _clean_up_after_delete(self, chat: uuid.UUID, message: Message) -> None:
-        """Reactions, stars and reply rows of a tombstone, in one logged batch."""
+        """Stars and reply rows of a tombstone, in one logged batch (its reactions went with
+        the tombstone's own transaction)."""
         starrers = [row.user_id for row in self._session.execute(self._starrers, (message.id,))]
         batch = _logged_batch()
-        batch.add(self._drop_reactions, (chat, bucket_of(message.id), message.id))
         for user in starrers:
             batch.add(self._drop_star, (user, message.id))
         batch.add(self._drop_starrers, (message.id,))
@@ -280,16 +275,18 @@ class CassandraMessageActionStore:
     def set_reaction(
         self, message_id: str, chat_id: str, user_id: str, emoji: str, at: datetime
     ) -> bool:
-        key = (uuid.UUID(chat_id), bucket_of(message_id), message_id, uuid.UUID(user_id))
-        current = self._session.execute(self._reaction_of, key).one()
+        user = uuid.UUID(user_id)
+        row_key = (uuid.UUID(chat_id), bucket_of(message_id), message_id)
+        row = self._session.execute(self._reactions_of, row_key).one()
+        current = (row.reactions or {}).get(user) if row is not None else None
         if not emoji:
             if current is None:
                 return False
-            self._session.execute(self._drop_reaction, key)
+            self._session.execute(self._drop_reaction, (user, *row_key))
             return True
-        if current is not None and current.emoji == emoji:
+        if current is not None and current[0] == emoji:
             return False
-        self._session.execute(self._put_reaction, (*key, emoji, micros(at)))
+        self._session.execute(self._put_reaction, (user, (emoji, micros(at)), *row_key))
         return True
 
     # --- stars -------------------------------------------------------------------------------

@@ -23,10 +23,14 @@ race-free and costs no extra Paxos round (see ``_write`` for the order of the wr
 **Replies, forwards and delete-for-me** live here too: a reply's quote and the forwarded mark
 are columns of its row, and the reply is recorded in ``replies_by_original`` (in the same
 logged batch as the dedup row, before the message) so an edit or delete of the original finds
-it without a scan. History leaves out what ``viewer_id`` deleted for themselves: after reading
-a page it asks ``hidden_by_chat`` for the viewer's hidden ids inside the page's id range, in
-parallel with the page's reactions (``rows.py``), and reads on past the hidden ones to fill the
-page. The changes themselves (edits, tombstones, reactions, stars, hiding) are
+it without a scan. Reactions are a map column of the row, read with it (``rows.py``).
+
+**History leaves out what ``viewer_id`` deleted for themselves**, without an extra round trip:
+while the page's N rows are read, the viewer's first N hidden ids past the same cursor
+(``hidden_by_chat``: one partition per viewer and chat, in id order) are read beside them. The
+rows are every message of the chat from the cursor to the page's far end, so any hidden one
+among them is among those N ids. When anything was left out the page reads on past it to stay
+full. The changes themselves (edits, tombstones, reactions, stars, hiding) are
 ``message_actions.py``.
 """
 
@@ -41,14 +45,16 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from cassandra import ConsistencyLevel
-from cassandra.cluster import ResponseFuture, Session
+from cassandra.cluster import Session
 from cassandra.query import UNSET_VALUE, BatchStatement, BatchType, PreparedStatement
 
 from backend.adapters.cassandra.rows import (
     COLUMNS,
+    SENT_COLUMNS,
     MessageReader,
     bucket_of,
     dump_quote,
+    message_from_row,
     micros,
     prepare,
 )
@@ -95,7 +101,7 @@ class CassandraMessageStore:
             "UPDATE chat_heads SET holder = null, last_id = ? WHERE chat_id = ? IF holder = ?"
         )
         self._insert = prepare(
-            f"INSERT INTO messages ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO messages ({SENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             serial=False,
         )
         self._insert_bucket = prepare(
@@ -116,10 +122,15 @@ class CassandraMessageStore:
             "SELECT message_id FROM sent_by_temp_id "
             "WHERE chat_id = ? AND sender_id = ? AND temp_id = ?"
         )
-        self._hidden_between = prepare(
-            "SELECT message_id FROM hidden_by_chat WHERE user_id = ? AND chat_id = ? "
-            "AND message_id >= ? AND message_id <= ?"
-        )
+        hidden = "SELECT message_id FROM hidden_by_chat WHERE user_id = ? AND chat_id = ?"
+        self._hidden_next = {  # the first hidden ids past a cursor (or an end), in paging order
+            "<*": prepare(f"{hidden} LIMIT ?"),
+            ">*": prepare(f"{hidden} ORDER BY message_id ASC LIMIT ?"),
+            "<": prepare(f"{hidden} AND message_id < ? LIMIT ?"),
+            "<=": prepare(f"{hidden} AND message_id <= ? LIMIT ?"),
+            ">": prepare(f"{hidden} AND message_id > ? ORDER BY message_id ASC LIMIT ?"),
+            ">=": prepare(f"{hidden} AND message_id >= ? ORDER BY message_id ASC LIMIT ?"),
+        }
         # Day lists are read a few at a time: a page of 50 usually needs one day, and a chat
         # may have thousands.
         buckets = "SELECT bucket FROM chat_buckets WHERE chat_id = ?"
@@ -287,7 +298,7 @@ class CassandraMessageStore:
         def rows_below(want: int, bound: str, first: bool) -> list[Any]:
             return self._rows_before(chat, bound, inclusive and first, want, lowest)
 
-        return self._page(chat, viewer_id, limit, upper, rows_below)
+        return self._page(chat, viewer_id, limit, upper, inclusive, "<", rows_below)
 
     def list_after(
         self,
@@ -307,7 +318,7 @@ class CassandraMessageStore:
         def rows_above(want: int, bound: str, first: bool) -> list[Any]:
             return self._rows_after(chat, bound, inclusive and first, want, highest)
 
-        return self._page(chat, viewer_id, limit, lower, rows_above)
+        return self._page(chat, viewer_id, limit, lower, inclusive, ">", rows_above)
 
     def _page(
         self,
@@ -315,37 +326,35 @@ class CassandraMessageStore:
         viewer_id: str,
         limit: int,
         bound: str,
+        inclusive: bool,
+        direction: str,
         read_rows: Callable[[int, str, bool], list[Any]],
     ) -> list[Message]:
-        """Up to ``limit`` messages from ``read_rows`` (in paging order, past ``bound``), less
-        the ones ``viewer_id`` hid, with their reactions.
-
-        Per round: one read of rows; then the viewer's hidden ids inside those rows' id range
-        and the rows' reactions, all at once. Only when something was hidden is there another
-        round, for as many rows as were left out.
-        """
+        """Up to ``limit`` messages from ``read_rows`` (rows past ``bound`` in ``direction``,
+        "<" newest first or ">" oldest first), less the ones ``viewer_id`` hid."""
         viewer = uuid.UUID(viewer_id) if viewer_id else None
         kept: list[Any] = []
-        reactions: list[ResponseFuture] = []
         first = True
-        while True:
-            want = limit - len(kept)
-            rows = read_rows(want, bound, first) if want > 0 else []
+        while (want := limit - len(kept)) > 0:
+            hidden_next = None
+            if viewer is not None:  # read beside the rows: it needs only the cursor
+                suffix = "*" if not bound else "=" if inclusive and first else ""
+                statement = self._hidden_next[direction + suffix]
+                cursor = (bound,) if bound else ()
+                hidden_next = self._session.execute_async(statement, (viewer, chat, *cursor, want))
+            rows = read_rows(want, bound, first)
             if not rows:
                 break
-            low, high = sorted((rows[0].message_id, rows[-1].message_id))
-            hidden_future = (
-                self._session.execute_async(self._hidden_between, (viewer, chat, low, high))
-                if viewer
-                else None
-            )
-            reactions += self._reader.reactions_of_rows(chat, rows)
-            hidden = {r.message_id for r in hidden_future.result()} if hidden_future else set()
+            # The rows are all the chat's messages from the cursor to their far end, so the
+            # first ``want`` hidden ids past the cursor include every hidden one among them.
+            hidden = (
+                {row.message_id for row in hidden_next.result()} if hidden_next else set()
+            ).intersection(row.message_id for row in rows)
             kept += [row for row in rows if row.message_id not in hidden]
             if not hidden or len(rows) < want:
                 break  # a full page, or the end of what may be read
             bound, first = rows[-1].message_id, False
-        return self._reader.with_reactions(kept, reactions)
+        return [message_from_row(row) for row in kept]
 
     def _rows_before(
         self, chat: uuid.UUID, upper: str, inclusive: bool, want: int, lowest: str
