@@ -12,7 +12,10 @@ wrong, or something the user's retry of the same action repairs:
   rewrite of a reply's quote: ``IF quote_at <= version``, where an edit's version is its time
   and a delete's the largest bigint. A quote that says "deleted" is final, and a late edit's
   requote can never bring words back. (Reactions are map elements of the same row, written
-  without Paxos: other cells than the ones the conditions read.)
+  without Paxos: other cells than the ones the conditions read.) The row's first write, the
+  send, is a plain insert with the client's timestamp: a transaction landing on it sooner than
+  the clock skew between client and coordinator could lose to it, where edits and deletes
+  come seconds later.
 - **Quotes never lag behind their original**: the replies (found in ``replies_by_original``,
   one partition) are requoted *before* the original's own transaction, and once more after it
   for replies sent meanwhile. A crash in between leaves the replies ahead (a quote says

@@ -1,7 +1,9 @@
 """Messages in Cassandra: the scale-out twin of the SQL message store.
 
 Layout (``schema/001_messages.cql``): ``messages`` partitioned by (chat, UTC day of the id),
-newest first; ``chat_buckets`` lists each chat's days so paging can walk from one to the next.
+newest first; ``chat_buckets`` lists each chat's days so paging can walk from one to the next;
+``003_message_actions.cql`` adds the quote, marks and reactions to the row and the action
+tables.
 
 **Ids commit in the order they are made, per chat.** Cassandra has no transactions, so a send
 holds a per-chat lease while it makes its id and writes: a lightweight transaction (Paxos) on the
@@ -25,13 +27,9 @@ are columns of its row, and the reply is recorded in ``replies_by_original`` (in
 logged batch as the dedup row, before the message) so an edit or delete of the original finds
 it without a scan. Reactions are a map column of the row, read with it (``rows.py``).
 
-**History leaves out what ``viewer_id`` deleted for themselves**, without an extra round trip:
-while the page's N rows are read, the viewer's first N hidden ids past the same cursor
-(``hidden_by_chat``: one partition per viewer and chat, in id order) are read beside them. The
-rows are every message of the chat from the cursor to the page's far end, so any hidden one
-among them is among those N ids. When anything was left out the page reads on past it to stay
-full. The changes themselves (edits, tombstones, reactions, stars, hiding) are
-``message_actions.py``.
+Reading pages of history (and what the viewer deleted for themselves) and unread counts is
+``history.py``; the changes to stored messages (edits, tombstones, reactions, stars, hiding)
+are ``message_actions.py``.
 """
 
 from __future__ import annotations
@@ -41,20 +39,18 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 from cassandra import ConsistencyLevel
 from cassandra.cluster import Session
 from cassandra.query import UNSET_VALUE, BatchStatement, BatchType, PreparedStatement
 
+from backend.adapters.cassandra.history import ChatHistory
 from backend.adapters.cassandra.rows import (
-    COLUMNS,
     SENT_COLUMNS,
     MessageReader,
     bucket_of,
     dump_quote,
-    message_from_row,
     micros,
     prepare,
 )
@@ -65,12 +61,8 @@ log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 10  # how long a crashed sender can hold up its chat
 LEASE_WAIT_SECONDS = 15.0
-# Unread counts scan the ids above a member's read watermark; past this many a chat shows the
-# cap (the UI shows a badge, not an exact figure, for a chat nobody has opened in months).
-UNREAD_SCAN_LIMIT = 10_000
 _STRIPES = 64
 _HEADS_KEPT = 100_000
-_DAYS_AT_ONCE = 4
 
 
 def _or_unset(value: object) -> object:
@@ -91,8 +83,8 @@ class CassandraMessageStore:
         # so a send from the only writing process takes one round trip to get the lease.
         self._heads: dict[uuid.UUID, str | None] = {}
         self._reader = MessageReader(session)
+        self._history = ChatHistory(session)
         prepare = self._prepare
-        columns = COLUMNS
         self._take = prepare(
             "UPDATE chat_heads USING TTL ? SET holder = ? WHERE chat_id = ? "
             "IF holder = null AND last_id = ?"
@@ -121,50 +113,6 @@ class CassandraMessageStore:
         self._find_sent = prepare(
             "SELECT message_id FROM sent_by_temp_id "
             "WHERE chat_id = ? AND sender_id = ? AND temp_id = ?"
-        )
-        hidden = "SELECT message_id FROM hidden_by_chat WHERE user_id = ? AND chat_id = ?"
-        self._hidden_next = {  # the first hidden ids past a cursor (or an end), in paging order
-            "<*": prepare(f"{hidden} LIMIT ?"),
-            ">*": prepare(f"{hidden} ORDER BY message_id ASC LIMIT ?"),
-            "<": prepare(f"{hidden} AND message_id < ? LIMIT ?"),
-            "<=": prepare(f"{hidden} AND message_id <= ? LIMIT ?"),
-            ">": prepare(f"{hidden} AND message_id > ? ORDER BY message_id ASC LIMIT ?"),
-            ">=": prepare(f"{hidden} AND message_id >= ? ORDER BY message_id ASC LIMIT ?"),
-        }
-        # Day lists are read a few at a time: a page of 50 usually needs one day, and a chat
-        # may have thousands.
-        buckets = "SELECT bucket FROM chat_buckets WHERE chat_id = ?"
-        self._buckets_older = {
-            "": prepare(f"{buckets} LIMIT ?"),
-            "<=": prepare(f"{buckets} AND bucket <= ? LIMIT ?"),
-            "<": prepare(f"{buckets} AND bucket < ? LIMIT ?"),
-        }
-        self._buckets_newer = {
-            ">=": prepare(f"{buckets} AND bucket >= ? ORDER BY bucket ASC LIMIT ?"),
-            ">": prepare(f"{buckets} AND bucket > ? ORDER BY bucket ASC LIMIT ?"),
-        }
-        self._page_before = prepare(
-            f"SELECT {columns} FROM messages WHERE chat_id = ? AND bucket = ? "
-            "AND message_id < ? LIMIT ?"
-        )
-        self._page_upto = prepare(
-            f"SELECT {columns} FROM messages WHERE chat_id = ? AND bucket = ? "
-            "AND message_id <= ? LIMIT ?"
-        )
-        self._page_newest = prepare(
-            f"SELECT {columns} FROM messages WHERE chat_id = ? AND bucket = ? LIMIT ?"
-        )
-        self._page_after = prepare(
-            f"SELECT {columns} FROM messages WHERE chat_id = ? AND bucket = ? "
-            "AND message_id > ? ORDER BY message_id ASC LIMIT ?"
-        )
-        self._page_from = prepare(
-            f"SELECT {columns} FROM messages WHERE chat_id = ? AND bucket = ? "
-            "AND message_id >= ? ORDER BY message_id ASC LIMIT ?"
-        )
-        self._senders_after = prepare(
-            "SELECT message_id, sender_id FROM messages WHERE chat_id = ? AND bucket = ? "
-            "AND message_id > ? LIMIT ?"
         )
 
     def _prepare(self, cql: str, serial: bool = True) -> PreparedStatement:
@@ -289,16 +237,7 @@ class CassandraMessageStore:
         lowest: str = "",
         highest: str = "",
     ) -> list[Message]:
-        chat = uuid.UUID(chat_id)
-        # The page starts below ``before`` or at ``highest``, whichever is lower.
-        upper, inclusive = before, False
-        if highest and (not before or highest < before):
-            upper, inclusive = highest, True
-
-        def rows_below(want: int, bound: str, first: bool) -> list[Any]:
-            return self._rows_before(chat, bound, inclusive and first, want, lowest)
-
-        return self._page(chat, viewer_id, limit, upper, inclusive, "<", rows_below)
+        return self._history.list_before(chat_id, before, limit, viewer_id, lowest, highest)
 
     def list_after(
         self,
@@ -309,91 +248,7 @@ class CassandraMessageStore:
         lowest: str = "",
         highest: str = "",
     ) -> list[Message]:
-        chat = uuid.UUID(chat_id)
-        # The page starts above ``after`` or at ``lowest``, whichever is higher.
-        lower, inclusive = after, False
-        if lowest and lowest > after:
-            lower, inclusive = lowest, True
-
-        def rows_above(want: int, bound: str, first: bool) -> list[Any]:
-            return self._rows_after(chat, bound, inclusive and first, want, highest)
-
-        return self._page(chat, viewer_id, limit, lower, inclusive, ">", rows_above)
-
-    def _page(
-        self,
-        chat: uuid.UUID,
-        viewer_id: str,
-        limit: int,
-        bound: str,
-        inclusive: bool,
-        direction: str,
-        read_rows: Callable[[int, str, bool], list[Any]],
-    ) -> list[Message]:
-        """Up to ``limit`` messages from ``read_rows`` (rows past ``bound`` in ``direction``,
-        "<" newest first or ">" oldest first), less the ones ``viewer_id`` hid."""
-        viewer = uuid.UUID(viewer_id) if viewer_id else None
-        kept: list[Any] = []
-        first = True
-        while (want := limit - len(kept)) > 0:
-            hidden_next = None
-            if viewer is not None:  # read beside the rows: it needs only the cursor
-                suffix = "*" if not bound else "=" if inclusive and first else ""
-                statement = self._hidden_next[direction + suffix]
-                cursor = (bound,) if bound else ()
-                hidden_next = self._session.execute_async(statement, (viewer, chat, *cursor, want))
-            rows = read_rows(want, bound, first)
-            if not rows:
-                break
-            # The rows are all the chat's messages from the cursor to their far end, so the
-            # first ``want`` hidden ids past the cursor include every hidden one among them.
-            hidden = (
-                {row.message_id for row in hidden_next.result()} if hidden_next else set()
-            ).intersection(row.message_id for row in rows)
-            kept += [row for row in rows if row.message_id not in hidden]
-            if not hidden or len(rows) < want:
-                break  # a full page, or the end of what may be read
-            bound, first = rows[-1].message_id, False
-        return [message_from_row(row) for row in kept]
-
-    def _rows_before(
-        self, chat: uuid.UUID, upper: str, inclusive: bool, want: int, lowest: str
-    ) -> list[Any]:
-        """Up to ``want`` rows below ``upper`` (or at it, ``inclusive``; "" = the newest),
-        newest first, none below ``lowest``."""
-        found: list[Any] = []
-        for bucket in self._days_older(chat, bucket_of(upper) if upper else ""):
-            need = want - len(found)
-            if need <= 0 or (lowest and bucket < bucket_of(lowest)):
-                break
-            # Only the bound's own day needs the bound: older days are wholly older.
-            if upper and bucket == bucket_of(upper):
-                page = self._page_upto if inclusive else self._page_before
-                rows = self._session.execute(page, (chat, bucket, upper, need))
-            else:
-                rows = self._session.execute(self._page_newest, (chat, bucket, need))
-            for row in rows:
-                if lowest and row.message_id < lowest:
-                    return found
-                found.append(row)
-        return found
-
-    def _rows_after(
-        self, chat: uuid.UUID, lower: str, inclusive: bool, want: int, highest: str
-    ) -> list[Any]:
-        """Up to ``want`` rows above ``lower`` (or at it, ``inclusive``), oldest first, none
-        above ``highest``."""
-        page = self._page_from if inclusive else self._page_after
-        found: list[Any] = []
-        for bucket in self._days_newer(chat, bucket_of(lower) if lower else ""):
-            need = want - len(found)
-            if need <= 0 or (highest and bucket > bucket_of(highest)):
-                break
-            for row in self._session.execute(page, (chat, bucket, lower, need)):
-                if highest and row.message_id > highest:
-                    return found
-                found.append(row)
-        return found
+        return self._history.list_after(chat_id, after, limit, viewer_id, lowest, highest)
 
     def count_unread(
         self,
@@ -401,75 +256,4 @@ class CassandraMessageStore:
         after_by_chat: dict[str, str],
         upto_by_chat: dict[str, str] | None = None,
     ) -> dict[str, int]:
-        """Counts the senders of the messages above each watermark (and not above
-        ``upto_by_chat``'s id, where given), chats in parallel.
-
-        Cost grows with the unread count (only ids and ``sender_id`` are read), capped per chat
-        at ``UNREAD_SCAN_LIMIT``.
-        """
-        me = uuid.UUID(user_id)
-        upto_by_chat = upto_by_chat or {}
-        futures = {
-            chat_id: self._session.execute_async(
-                self._buckets_newer[">="],
-                (uuid.UUID(chat_id), bucket_of(after) if after else "", _DAYS_AT_ONCE),
-            )
-            for chat_id, after in after_by_chat.items()
-        }
-        counts = dict.fromkeys(after_by_chat, 0)
-        for chat_id, future in futures.items():
-            chat, after = uuid.UUID(chat_id), after_by_chat[chat_id]
-            upto = upto_by_chat.get(chat_id, "")
-            first = [row.bucket for row in future.result()]
-            scanned = 0
-            for bucket in self._days_newer(chat, "", first):
-                if upto and bucket > bucket_of(upto):
-                    break
-                rows = self._session.execute(
-                    self._senders_after, (chat, bucket, after, UNREAD_SCAN_LIMIT - scanned)
-                )
-                for row in rows:
-                    if upto and row.message_id > upto:
-                        continue  # newest first within the day: older ones follow
-                    scanned += 1
-                    counts[chat_id] += row.sender_id != me
-                if scanned >= UNREAD_SCAN_LIMIT:
-                    break
-        return counts
-
-    def _days_older(self, chat: uuid.UUID, upto: str) -> Iterator[str]:
-        """The chat's day buckets from ``upto`` ("" = the newest) back, fetched as needed."""
-        statement, args = (
-            (self._buckets_older["<="], (chat, upto))
-            if upto
-            else (self._buckets_older[""], (chat,))
-        )
-        while True:
-            days = [row.bucket for row in self._session.execute(statement, (*args, _DAYS_AT_ONCE))]
-            yield from days
-            if len(days) < _DAYS_AT_ONCE:
-                return
-            statement, args = self._buckets_older["<"], (chat, days[-1])
-
-    def _days_newer(
-        self, chat: uuid.UUID, since: str, first: list[str] | None = None
-    ) -> Iterator[str]:
-        """The chat's day buckets from ``since`` ("" = the oldest) on, fetched as needed."""
-        days = first
-        if days is None:
-            days = [
-                row.bucket
-                for row in self._session.execute(
-                    self._buckets_newer[">="], (chat, since, _DAYS_AT_ONCE)
-                )
-            ]
-        while True:
-            yield from days
-            if len(days) < _DAYS_AT_ONCE:
-                return
-            days = [
-                row.bucket
-                for row in self._session.execute(
-                    self._buckets_newer[">"], (chat, days[-1], _DAYS_AT_ONCE)
-                )
-            ]
+        return self._history.count_unread(user_id, after_by_chat, upto_by_chat)
