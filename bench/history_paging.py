@@ -19,6 +19,11 @@ for themselves (0 turns either off).
     python bench/history_paging.py                       # 1M messages, both stores
     python bench/history_paging.py --messages 20000 --stores cassandra
     python bench/history_paging.py --reactions-every 0 --hidden-every 0   # plain messages
+    python bench/history_paging.py --stores cassandra --against dbf080c
+
+--against REV also times the Cassandra store as it was at git revision REV (its messages.py,
+loaded from git) on the same data, page for page in turn with today's, so both see the same
+machine load: the before/after of a change. It reads as that revision did (no viewer).
 
 Cassandra is the test node of scripts/servers.py (started if needed, stopped again if this
 script started it); its keyspace is dropped at the end.
@@ -31,9 +36,11 @@ import dataclasses
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import types
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -53,6 +60,7 @@ from backend.models import Chat, ChatKind, Member, Message, Role, User
 from backend.ports import MessageStore
 from scripts import servers
 
+REPO = Path(__file__).resolve().parents[1]
 PAGE = 50
 ROWS_PER_BATCH = 40  # ~4 KiB: under Cassandra's batch size warning
 SPAN = timedelta(days=730)
@@ -115,17 +123,38 @@ class Loaded:
     reader: str  # whose history is paged: the one who hid messages
     ids: list[str]
     rate: float
+    session: object = None  # Cassandra's, for --against
 
 
-def time_pages(store: MessageStore, chat_id: str, reader: str, cursors: list[str]) -> list[float]:
-    samples = Samples()
+PageReader = Callable[[str], list[Message]]  # a cursor -> the page of PAGE before it
+
+
+def time_pages(readers: dict[str, PageReader], cursors: list[str]) -> dict[str, Samples]:
+    """Each reader's page before each cursor, the readers taking turns page by page."""
+    samples = {label: Samples() for label in readers}
     for cursor in cursors:
-        started, started_cpu = time.perf_counter(), time.process_time()
-        page = store.list_before(chat_id, cursor, PAGE, viewer_id=reader)
-        samples.append((time.perf_counter() - started) * 1000)
-        samples.cpu.append((time.process_time() - started_cpu) * 1000)
-        assert len(page) == PAGE, f"a page before {cursor!r} held only {len(page)} messages"
+        for label, read in readers.items():
+            started, started_cpu = time.perf_counter(), time.process_time()
+            page = read(cursor)
+            samples[label].append((time.perf_counter() - started) * 1000)
+            samples[label].cpu.append((time.process_time() - started_cpu) * 1000)
+            assert len(page) == PAGE, f"a page before {cursor!r} held only {len(page)} messages"
     return samples
+
+
+def store_at(revision: str, session: object) -> MessageStore:
+    """The Cassandra message store of an earlier git revision, on ``session``."""
+    source = subprocess.run(
+        ["git", "show", f"{revision}:backend/adapters/cassandra/messages.py"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    module = types.ModuleType(f"cassandra_messages_at_{revision}")
+    exec(compile(source, f"{revision}:messages.py", "exec"), module.__dict__)  # our own history
+    store: MessageStore = module.CassandraMessageStore(session)
+    return store
 
 
 def send_path_rate(store: MessageStore, chat_id: str, sender: str, count: int) -> float:
@@ -266,14 +295,14 @@ def load_cassandra(count: int, end: datetime, keyspace: str, actions: Actions) -
     execute_concurrent_with_args(session, insert_bucket, [(chat, b) for b in buckets])
     execute_concurrent_with_args(session, insert_hidden, hidden, concurrency=32)
     rate = count / (time.perf_counter() - started)
-    return Loaded(store, str(chat), str(people[0]), str(people[1]), ids, rate)
+    return Loaded(store, str(chat), str(people[0]), str(people[1]), ids, rate, session)
 
 
 # --- main -------------------------------------------------------------------------------------
 
 
 def run(name: str, loader: Callable[[], Loaded], samples: int, sends: int,
-        settle: float = 0) -> None:  # fmt: skip
+        settle: float = 0, against: str = "") -> None:  # fmt: skip
     print(f"\n== {name}")
     loaded = loader()
     store, chat_id, sender, reader, ids = (
@@ -289,15 +318,23 @@ def run(name: str, loader: Callable[[], Loaded], samples: int, sends: int,
         # long-lived chat's history is not. Give it time before timing reads.
         time.sleep(settle)
     rng = random.Random(7)
-    time_pages(store, chat_id, reader, [""] * 5 + [ids[-1000]] * 5)  # warm connections, caches
-    newest = time_pages(store, chat_id, reader, [""] * samples)
+    readers: dict[str, PageReader] = {
+        "": lambda cursor: store.list_before(chat_id, cursor, PAGE, viewer_id=reader)
+    }
+    if against:
+        before = store_at(against, loaded.session)
+        readers[f" at {against}"] = lambda cursor: before.list_before(chat_id, cursor, PAGE)
+    time_pages(readers, [""] * 5 + [ids[-1000]] * 5)  # warm connections and caches
     deep_cursors = [ids[rng.randrange(PAGE * 2, len(ids))] for _ in range(samples)]
-    deep = time_pages(store, chat_id, reader, deep_cursors)
     oldest_cursors = [ids[rng.randrange(PAGE * 2, PAGE * 20)] for _ in range(20)]
-    oldest = time_pages(store, chat_id, reader, oldest_cursors)
-    print(f"newest page:      {percentiles(newest)}   ({samples} pages of {PAGE})")
-    print(f"deep pages:       {percentiles(deep)}   (random cursors over the whole chat)")
-    print(f"oldest pages:     {percentiles(oldest)}   (cursors among the first 1,000)")
+    kinds = [
+        ("newest page", [""] * samples, f"({samples} pages of {PAGE})"),
+        ("deep pages", deep_cursors, "(random cursors over the whole chat)"),
+        ("oldest pages", oldest_cursors, "(cursors among the first 1,000)"),
+    ]
+    for kind, cursors, note in kinds:
+        for label, timed in time_pages(readers, cursors).items():
+            print(f"{kind + label + ':':<27} {percentiles(timed)}   {note}")
     rate = send_path_rate(store, chat_id, sender, sends)
     print(
         f"send-path ingest: {rate:,.0f} messages/s ({sends} add_message calls in a row, one chat)"
@@ -315,6 +352,9 @@ def main() -> None:
     )
     parser.add_argument("--reactions-every", type=int, default=10, help="0: no reactions")
     parser.add_argument("--hidden-every", type=int, default=100, help="0: nothing hidden")
+    parser.add_argument(
+        "--against", default="", help="also time Cassandra's store at this git revision"
+    )
     args = parser.parse_args()
     actions = Actions(args.reactions_every, args.hidden_every)
     stores = [s.strip() for s in args.stores.split(",") if s.strip()]
@@ -339,6 +379,7 @@ def main() -> None:
                 args.samples,
                 args.sends,
                 args.settle,
+                args.against,
             )
         finally:
             from backend.adapters.cassandra.schema import connect
