@@ -173,7 +173,8 @@ class MessageStore(Protocol):
 
 
 class MessageActionStore(Protocol):
-    """Changes to stored messages. Each keeps the search index in step in the same write."""
+    """Changes to stored messages. Where the store holds the search index too (SQLite FTS5),
+    each keeps it in step in the same write; the Cassandra store writes no index."""
 
     def edit_message(
         self, message_id: str, content: dict[str, Any], at: datetime
