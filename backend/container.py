@@ -22,7 +22,6 @@ from backend.adapters.sql.messages import SqlMessageStore
 from backend.adapters.sql.search import SqliteSearchIndex
 from backend.adapters.sql.search_pages import MessageSource, StoreMessageSource
 from backend.adapters.sql.search_postgres import PostgresSearchIndex
-from backend.adapters.unavailable import UnavailableMessageActionStore
 from backend.ports import (
     BlobStorage,
     Bus,
@@ -94,8 +93,8 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     engine = create_sql_engine(url)
     users, sessions = SqlUserStore(engine), SqlSessionStore(engine)
     chat_store = SqlChatStore(engine)
-    messages, actions, search_index = _message_stores(settings, engine, clock)
     chat_list = _chat_list(settings, chat_store)
+    messages, actions, search_index = _message_stores(settings, engine, chat_list, clock)
     bus, limiter = _bus(settings), _rate_limiter(settings, clock)
     unread = _unread_counter(settings, messages)
     chats = ChatService(chat_store, chat_list, messages, users, bus, clock, unread)
@@ -144,21 +143,24 @@ def build_search_index(
 
 
 def _message_stores(
-    settings: Settings, engine: sa.Engine, clock: Clock
+    settings: Settings, engine: sa.Engine, chat_list: ChatListStore, clock: Clock
 ) -> tuple[MessageStore, MessageActionStore, SearchIndex]:
-    """Messages, their actions and search. In SQL, one transaction writes a message and its
-    index row. In Cassandra (no transactions with SQL), wrappers change the SQL index right
-    after each write (``adapters/indexing.py``: what that weakens, and how it heals)."""
+    """Messages, their actions and search, always on the same engine. In SQL, one
+    transaction writes a message (or an action) and its index row. In Cassandra (no
+    transactions with SQL), wrappers change the SQL index right after each write
+    (``adapters/indexing.py``: what that weakens, and how it heals), and an edit or a delete
+    refreshes ``chat_list``'s preview after its own write."""
     if not settings.cassandra_hosts:
         index = build_search_index(engine, settings.search_candidates)
         return SqlMessageStore(engine, index), SqlMessageActionStore(engine, index), index
+    from backend.adapters.cassandra.message_actions import CassandraMessageActionStore
     from backend.adapters.cassandra.messages import CassandraMessageStore
     from backend.adapters.indexing import IndexingMessageActionStore, IndexingMessageStore
     from backend.adapters.sql.search_backlog import SqlSearchBacklog
 
-    stored = CassandraMessageStore(_cassandra_session(settings))
-    # Message actions are not stored in Cassandra yet: they say so (a clear 400).
-    stored_actions = UnavailableMessageActionStore()
+    session = _cassandra_session(settings)
+    stored = CassandraMessageStore(session)
+    stored_actions = CassandraMessageActionStore(session, chat_list)
     index = build_search_index(
         engine, settings.search_candidates, StoreMessageSource(stored, stored_actions)
     )

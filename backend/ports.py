@@ -163,6 +163,12 @@ class ChatListStore(Protocol):
         """``chat`` as the ``ChatStore`` gave it, with its last message as ``user_id``'s list
         shows it (one read at most: the receipts' door uses it)."""
 
+    def refresh_preview(self, chat_id: str, message_id: str, preview: str) -> None:
+        """Show ``preview`` for ``message_id`` in every list where it is still the chat's last
+        message (after an edit, or "" after a delete for everyone); a newer message keeps its
+        own. Message stores that keep the chats beside the messages (SQL) do this inside their
+        own write instead."""
+
 
 class MessageStore(Protocol):
     def add_message(self, draft: Message, new_id: Callable[[], str]) -> tuple[Message, bool]:

@@ -8,11 +8,22 @@ store, through the MessageStore port:
     Cassandra) - how fast a store takes rows, e.g. for a migration;
   * send-path ingest rate: ``add_message`` one after another on the same chat, exactly as
     sends do (per-chat serialisation, dedup, id made inside the write);
-  * history page latency (page of 50): the newest page, and deep pages before random cursors
-    anywhere in the history; p50 / p95 / max in milliseconds.
+  * history page latency (page of 50), read as a member does (``viewer_id`` given: their
+    deleted-for-me messages left out, reactions read with the page): the newest page, and deep
+    pages before random cursors anywhere in the history; p50 / p95 / max in milliseconds.
+
+Message actions are in the loaded history too: every --reactions-every'th message has a
+reaction (every third of those a second one), and the reader deleted every --hidden-every'th
+for themselves (0 turns either off).
 
     python bench/history_paging.py                       # 1M messages, both stores
     python bench/history_paging.py --messages 20000 --stores cassandra
+    python bench/history_paging.py --reactions-every 0 --hidden-every 0   # plain messages
+    python bench/history_paging.py --stores cassandra --against dbf080c
+
+--against REV also times the Cassandra store as it was at git revision REV (its messages.py,
+loaded from git) on the same data, page for page in turn with today's, so both see the same
+machine load: the before/after of a change. It reads as that revision did (no viewer).
 
 Cassandra is the test node of scripts/servers.py (started if needed, stopped again if this
 script started it); its keyspace is dropped at the end.
@@ -21,12 +32,15 @@ script started it); its keyspace is dropped at the end.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import types
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -39,13 +53,14 @@ import sqlalchemy as sa
 from backend.adapters.sql.accounts import SqlUserStore
 from backend.adapters.sql.chats import SqlChatStore
 from backend.adapters.sql.engine import create_sql_engine, upgrade_schema
-from backend.adapters.sql.messages import MESSAGES, SqlMessageStore
+from backend.adapters.sql.messages import HIDDEN, MESSAGES, REACTIONS, SqlMessageStore
 from backend.content import dump_content, text_content
 from backend.ids import new_message_id
 from backend.models import Chat, ChatKind, Member, Message, Role, User
 from backend.ports import MessageStore
 from scripts import servers
 
+REPO = Path(__file__).resolve().parents[1]
 PAGE = 50
 ROWS_PER_BATCH = 40  # ~4 KiB: under Cassandra's batch size warning
 SPAN = timedelta(days=730)
@@ -64,20 +79,82 @@ def synthetic_ids(count: int, end: datetime) -> Iterator[tuple[str, datetime]]:
         yield str(uuid.UUID(int=value)), at
 
 
+class Samples(list[float]):
+    """Wall-clock milliseconds per page, and this process's CPU milliseconds per page beside
+    them (the driver's threads included): what the client pays, which a loaded machine
+    stretches far less than the wall-clock time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cpu: list[float] = []
+
+
 def percentiles(samples: list[float]) -> str:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
-    return f"p50 {statistics.median(ordered):6.2f} ms  p95 {p95:6.2f} ms  max {ordered[-1]:6.2f} ms"
+    cpu = getattr(samples, "cpu", [])
+    return (
+        f"p50 {statistics.median(ordered):6.2f} ms  p95 {p95:6.2f} ms  max {ordered[-1]:6.2f} ms"
+        + (f"  client CPU p50 {statistics.median(cpu):5.2f} ms" if cpu else "")
+    )
 
 
-def time_pages(store: MessageStore, chat_id: str, cursors: list[str]) -> list[float]:
-    samples = []
+@dataclasses.dataclass(frozen=True)
+class Actions:
+    """Which loaded messages carry reactions and which the reader hid (0 = none)."""
+
+    reactions_every: int
+    hidden_every: int
+
+    def reactions(self, i: int) -> int:
+        if not self.reactions_every or i % self.reactions_every:
+            return 0
+        return 2 if (i // self.reactions_every) % 3 == 0 else 1
+
+    def hidden(self, i: int) -> bool:
+        return bool(self.hidden_every) and i % self.hidden_every == self.hidden_every // 2
+
+
+@dataclasses.dataclass
+class Loaded:
+    store: MessageStore
+    chat_id: str
+    sender: str
+    reader: str  # whose history is paged: the one who hid messages
+    ids: list[str]
+    rate: float
+    session: object = None  # Cassandra's, for --against
+
+
+PageReader = Callable[[str], list[Message]]  # a cursor -> the page of PAGE before it
+
+
+def time_pages(readers: dict[str, PageReader], cursors: list[str]) -> dict[str, Samples]:
+    """Each reader's page before each cursor, the readers taking turns page by page."""
+    samples = {label: Samples() for label in readers}
     for cursor in cursors:
-        started = time.perf_counter()
-        page = store.list_before(chat_id, cursor, PAGE)
-        samples.append((time.perf_counter() - started) * 1000)
-        assert len(page) == PAGE, f"a page before {cursor!r} held only {len(page)} messages"
+        for label, read in readers.items():
+            started, started_cpu = time.perf_counter(), time.process_time()
+            page = read(cursor)
+            samples[label].append((time.perf_counter() - started) * 1000)
+            samples[label].cpu.append((time.process_time() - started_cpu) * 1000)
+            assert len(page) == PAGE, f"a page before {cursor!r} held only {len(page)} messages"
     return samples
+
+
+def store_at(revision: str, session: object) -> MessageStore:
+    """The Cassandra message store of an earlier git revision, on ``session``."""
+    source = subprocess.run(
+        ["git", "show", f"{revision}:backend/adapters/cassandra/messages.py"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    module = types.ModuleType(f"cassandra_messages_at_{revision}")
+    exec(compile(source, f"{revision}:messages.py", "exec"), module.__dict__)  # our own history
+    store: MessageStore = module.CassandraMessageStore(session)
+    return store
 
 
 def send_path_rate(store: MessageStore, chat_id: str, sender: str, count: int) -> float:
@@ -98,7 +175,7 @@ def send_path_rate(store: MessageStore, chat_id: str, sender: str, count: int) -
 # --- SQLite -----------------------------------------------------------------------------------
 
 
-def load_sqlite(count: int, end: datetime) -> tuple[MessageStore, str, str, list[str], float]:
+def load_sqlite(count: int, end: datetime, actions: Actions) -> Loaded:
     path = Path(tempfile.mkdtemp(prefix="bench-history-")) / "chat.db"
     url = f"sqlite:///{path}"
     upgrade_schema(url)
@@ -115,9 +192,30 @@ def load_sqlite(count: int, end: datetime) -> tuple[MessageStore, str, str, list
     ids: list[str] = []
     started = time.perf_counter()
     batch: list[dict[str, object]] = []
+    reactions: list[dict[str, object]] = []
+    hidden: list[dict[str, object]] = []
     with engine.begin() as conn:
         for i, (message_id, at) in enumerate(synthetic_ids(count, end)):
             ids.append(message_id)
+            for who in range(actions.reactions(i)):
+                reactions.append(
+                    {
+                        "message_id": message_id,
+                        "user_id": people[who].id,
+                        "chat_id": chat.id,
+                        "emoji": "👍",
+                        "reacted_at": at,
+                    }
+                )
+            if actions.hidden(i):
+                hidden.append(
+                    {
+                        "user_id": people[1].id,
+                        "message_id": message_id,
+                        "chat_id": chat.id,
+                        "hidden_at": at,
+                    }
+                )
             batch.append(
                 {
                     "id": message_id,
@@ -133,27 +231,36 @@ def load_sqlite(count: int, end: datetime) -> tuple[MessageStore, str, str, list
                 batch.clear()
         if batch:
             conn.execute(sa.insert(MESSAGES), batch)
+        for table, rows in ((REACTIONS, reactions), (HIDDEN, hidden)):
+            if rows:
+                conn.execute(sa.insert(table), rows)
     rate = count / (time.perf_counter() - started)
-    return SqlMessageStore(engine), chat.id, people[0].id, ids, rate
+    return Loaded(SqlMessageStore(engine), chat.id, people[0].id, people[1].id, ids, rate)
 
 
 # --- Cassandra --------------------------------------------------------------------------------
 
 
-def load_cassandra(
-    count: int, end: datetime, keyspace: str
-) -> tuple[MessageStore, str, str, list[str], float]:
+def load_cassandra(count: int, end: datetime, keyspace: str, actions: Actions) -> Loaded:
     from cassandra.concurrent import execute_concurrent, execute_concurrent_with_args
-    from cassandra.query import BatchStatement, BatchType
+    from cassandra.query import UNSET_VALUE, BatchStatement, BatchType
 
-    from backend.adapters.cassandra.messages import CassandraMessageStore, _micros, bucket_of
+    from backend.adapters.cassandra.messages import CassandraMessageStore
+    from backend.adapters.cassandra.rows import bucket_of, micros
     from backend.adapters.cassandra.schema import connect
 
     session = connect((f"{servers.HOST}:{servers.CASSANDRA_PORT}",), keyspace)
     store = CassandraMessageStore(session)
     chat, people = uuid.uuid4(), [uuid.uuid4(), uuid.uuid4()]
-    insert = store._insert  # the store's own prepared statement
-    insert_bucket = store._insert_bucket
+    insert = session.prepare(
+        "INSERT INTO messages (chat_id, bucket, message_id, sender_id, content_type, content, "
+        "created_us, reactions) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+    insert_bucket = session.prepare("INSERT INTO chat_buckets (chat_id, bucket) VALUES (?, ?)")
+    insert_hidden = session.prepare(
+        "INSERT INTO hidden_by_chat (user_id, chat_id, message_id, hidden_us) VALUES (?, ?, ?, ?)"
+    )
+    hidden: list[tuple[object, ...]] = []
 
     ids: list[str] = []
     buckets: set[str] = set()
@@ -171,8 +278,12 @@ def load_cassandra(
                 batch, batch_bucket = BatchStatement(batch_type=BatchType.UNLOGGED), bucket
                 buckets.add(bucket)
             content = dump_content(text_content(f"message {i}"))
-            row = (chat, bucket, message_id, people[i % 2], None, "text", content, _micros(at))
-            batch.add(insert, row)
+            # Reactions are a map column of the row (UNSET_VALUE: none, not a null).
+            reactions = {people[w]: ("👍", micros(at)) for w in range(actions.reactions(i))}
+            row = (chat, bucket, message_id, people[i % 2], "text", content, micros(at))
+            batch.add(insert, (*row, reactions or UNSET_VALUE))
+            if actions.hidden(i):
+                hidden.append((people[1], chat, message_id, micros(at)))
         if len(batch):
             yield batch, ()
 
@@ -182,30 +293,48 @@ def load_cassandra(
     ):
         pass
     execute_concurrent_with_args(session, insert_bucket, [(chat, b) for b in buckets])
+    execute_concurrent_with_args(session, insert_hidden, hidden, concurrency=32)
     rate = count / (time.perf_counter() - started)
-    return store, str(chat), str(people[0]), ids, rate
+    return Loaded(store, str(chat), str(people[0]), str(people[1]), ids, rate, session)
 
 
 # --- main -------------------------------------------------------------------------------------
 
 
-def run(name: str, loader: Callable[[], tuple[MessageStore, str, str, list[str], float]],
-        samples: int, sends: int, settle: float = 0) -> None:  # fmt: skip
+def run(name: str, loader: Callable[[], Loaded], samples: int, sends: int,
+        settle: float = 0, against: str = "") -> None:  # fmt: skip
     print(f"\n== {name}")
-    store, chat_id, sender, ids, bulk_rate = loader()
-    print(f"bulk ingest:      {len(ids):,} messages at {bulk_rate:,.0f} messages/s")
+    loaded = loader()
+    store, chat_id, sender, reader, ids = (
+        loaded.store,
+        loaded.chat_id,
+        loaded.sender,
+        loaded.reader,
+        loaded.ids,
+    )
+    print(f"bulk ingest:      {len(ids):,} messages at {loaded.rate:,.0f} messages/s")
     if settle:
         # A store just loaded in bulk is still flushing and compacting what it took in; a
         # long-lived chat's history is not. Give it time before timing reads.
         time.sleep(settle)
     rng = random.Random(7)
-    time_pages(store, chat_id, [""] * 5 + [ids[-1000]] * 5)  # warm connections and caches
-    newest = time_pages(store, chat_id, [""] * samples)
-    deep = time_pages(store, chat_id, [ids[rng.randrange(PAGE, len(ids))] for _ in range(samples)])
-    oldest = time_pages(store, chat_id, [ids[rng.randrange(PAGE, PAGE * 20)] for _ in range(20)])
-    print(f"newest page:      {percentiles(newest)}   ({samples} pages of {PAGE})")
-    print(f"deep pages:       {percentiles(deep)}   (random cursors over the whole chat)")
-    print(f"oldest pages:     {percentiles(oldest)}   (cursors among the first 1,000)")
+    readers: dict[str, PageReader] = {
+        "": lambda cursor: store.list_before(chat_id, cursor, PAGE, viewer_id=reader)
+    }
+    if against:
+        before = store_at(against, loaded.session)
+        readers[f" at {against}"] = lambda cursor: before.list_before(chat_id, cursor, PAGE)
+    time_pages(readers, [""] * 5 + [ids[-1000]] * 5)  # warm connections and caches
+    deep_cursors = [ids[rng.randrange(PAGE * 2, len(ids))] for _ in range(samples)]
+    oldest_cursors = [ids[rng.randrange(PAGE * 2, PAGE * 20)] for _ in range(20)]
+    kinds = [
+        ("newest page", [""] * samples, f"({samples} pages of {PAGE})"),
+        ("deep pages", deep_cursors, "(random cursors over the whole chat)"),
+        ("oldest pages", oldest_cursors, "(cursors among the first 1,000)"),
+    ]
+    for kind, cursors, note in kinds:
+        for label, timed in time_pages(readers, cursors).items():
+            print(f"{kind + label + ':':<27} {percentiles(timed)}   {note}")
     rate = send_path_rate(store, chat_id, sender, sends)
     print(
         f"send-path ingest: {rate:,.0f} messages/s ({sends} add_message calls in a row, one chat)"
@@ -221,13 +350,24 @@ def main() -> None:
     parser.add_argument(
         "--settle", type=float, default=30, help="seconds Cassandra gets after the load"
     )
+    parser.add_argument("--reactions-every", type=int, default=10, help="0: no reactions")
+    parser.add_argument("--hidden-every", type=int, default=100, help="0: nothing hidden")
+    parser.add_argument(
+        "--against", default="", help="also time Cassandra's store at this git revision"
+    )
     args = parser.parse_args()
+    actions = Actions(args.reactions_every, args.hidden_every)
     stores = [s.strip() for s in args.stores.split(",") if s.strip()]
     end = datetime.now(UTC) - timedelta(days=1)  # live sends come after the history
     print(f"history_paging: {args.messages:,} messages in one chat, {os.cpu_count()} cores")
+    print(
+        f"reactions on every {args.reactions_every or '-'}th message, "
+        f"the reader hid every {args.hidden_every or '-'}th; load average "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg())
+    )
 
     if "sqlite" in stores:
-        run("SQLite", lambda: load_sqlite(args.messages, end), args.samples, args.sends)
+        run("SQLite", lambda: load_sqlite(args.messages, end, actions), args.samples, args.sends)
     if "cassandra" in stores:
         started_here = not servers.READY["cassandra"]()
         servers.start(("cassandra",))
@@ -235,10 +375,11 @@ def main() -> None:
         try:
             run(
                 "Cassandra (one local node)",
-                lambda: load_cassandra(args.messages, end, keyspace),
+                lambda: load_cassandra(args.messages, end, keyspace, actions),
                 args.samples,
                 args.sends,
                 args.settle,
+                args.against,
             )
         finally:
             from backend.adapters.cassandra.schema import connect

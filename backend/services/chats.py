@@ -207,6 +207,12 @@ class ChatService:
         ]
         return self._summarize(user_id, rows)
 
+    def access_chat_with_activity(self, user_id: str, chat_id: str) -> Chat:
+        """The door (``access_chat``), and the chat with its last message as the caller's list
+        shows it (the chat list may live apart from the chats: Cassandra's ``chats_by_user``)."""
+        chat, _ = self.access_chat(user_id, chat_id)
+        return self._chat_list.with_activity(user_id, chat)
+
     def get_summary(self, user_id: str, chat_id: str) -> ChatSummary:
         chat, me, everyone = self._access_everyone(user_id, chat_id)
         chat = self._chat_list.with_activity(user_id, chat)

@@ -49,7 +49,7 @@ class TypingService:
         Raises:
             NotFound: the chat does not exist or the viewer is not a current member.
         """
-        chat, _ = self._chats.access_chat(viewer_id, chat_id)
+        chat = self._chats.access_chat_with_activity(viewer_id, chat_id)
         now = self._clock()
         typists = self._typing.typing_in(chat_id, now)
         sent = chat.last_activity_at

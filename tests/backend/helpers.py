@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import uuid
 
 import pytest
 
-from backend.events import Event
+from backend.events import Event, TypingChanged
 from backend.models import User
-from backend.ports import Subscription
+from backend.ports import Bus, Subscription
 
 PASSWORD = "correct horse battery staple"
 
@@ -58,5 +59,25 @@ async def settle(sub: Subscription, quiet: float = 0.3) -> list[Event]:
         return drain(sub)
     events = []
     while (event := await sub.get(quiet)) is not None:
+        events.append(event)
+    return events
+
+
+async def settled(bus: Bus, sub: Subscription, timeout: float = 5) -> list[Event]:
+    """Every event published to the subscriber's user before this call, on any bus.
+
+    In process they are already queued (``drain``). Across Redis they arrive later, on the
+    loop: a marker is published to the same user after them and awaited - one user's channel
+    keeps publish order - so the list is complete, and an empty one means nothing came.
+    """
+    if type(sub).__name__ != "RedisSubscription":
+        return drain(sub)
+    user_id: str = sub.user_id  # type: ignore[attr-defined]
+    marker = TypingChanged(chat_id=f"settled-{uuid.uuid4()}", user_id=user_id, is_typing=False)
+    bus.publish([user_id], marker)
+    events: list[Event] = []
+    while (event := await sub.get(timeout)) != marker:
+        if event is None:
+            raise AssertionError(f"the bus did not deliver its marker within {timeout} s")
         events.append(event)
     return events

@@ -19,7 +19,7 @@ from backend.events import (
     event_to_dict,
 )
 from backend.models import Chat, Message, Quote, Reaction
-from tests.backend.helpers import Person, drain
+from tests.backend.helpers import Person, settled
 from tests.conftest import FakeClock
 
 
@@ -85,7 +85,7 @@ async def test_a_quote_follows_edits_and_deletion_of_the_original(
     with pytest.raises(InvalidInput):  # nobody replies to a tombstone
         say(services, bob, chat, "what?", reply_to=original.id)
 
-    updated = [e.message for e in drain(sub) if isinstance(e, MessageUpdated)]
+    updated = [e.message for e in await settled(services.bus, sub) if isinstance(e, MessageUpdated)]
     # each change announced the original and the reply whose quote changed with it
     assert [m.id for m in updated] == [original.id, reply.id, original.id, reply.id]
     assert updated[-1].quote == Quote(original.id, alice.id, "", True)
@@ -126,7 +126,7 @@ async def test_every_reaction_change_reaches_all_members_and_no_change_sends_not
     services.message_actions.react(bob.id, m.id, "wow")  # no change
 
     for sub in subs.values():
-        [event] = drain(sub)
+        [event] = await settled(services.bus, sub)
         assert isinstance(event, MessageUpdated)
         assert event.message.reactions == (Reaction(bob.id, "😮"),)
 
@@ -197,14 +197,14 @@ async def test_stars_are_per_user_listed_across_chats_newest_first_and_told_to_o
         third.id,
         first.id,
     ]
-    events = drain(subs[alice.id])
+    events = await settled(services.bus, subs[alice.id])
     assert [(type(e), e.message_id, e.starred) for e in events if isinstance(e, StarChanged)] == [
         (StarChanged, first.id, True),
         (StarChanged, second.id, True),
         (StarChanged, third.id, True),
         (StarChanged, second.id, False),
     ]
-    assert drain(subs[bob.id]) == []
+    assert await settled(services.bus, subs[bob.id]) == []
 
 
 def test_starred_messages_of_a_deleted_message_disappear(
@@ -239,7 +239,9 @@ async def test_forwarding_to_several_chats_copies_the_content_marked_forwarded(
         assert copy.content == original.content and copy.id != original.id
     assert seen_by(services, carol, to_carol) == [copies[0]]
     assert seen_by(services, dave, to_dave) == [copies[1]]
-    assert [e.message for e in drain(carol_sub) if isinstance(e, MessageCreated)] == [copies[0]]
+    assert [
+        e.message for e in await settled(services.bus, carol_sub) if isinstance(e, MessageCreated)
+    ] == [copies[0]]
     assert not one(services, bob, chat, original.id).forwarded
 
 
@@ -287,7 +289,7 @@ async def test_the_sender_edits_within_15_minutes_and_everyone_sees_it_edited(
     assert edited.edited_at == clock()
     assert edited.id == m.id and edited.created_at == m.created_at
     assert one(services, bob, chat, m.id) == edited
-    [event] = drain(bob_sub)
+    [event] = await settled(services.bus, bob_sub)
     assert isinstance(event, MessageUpdated) and event.message == edited
 
 
@@ -313,7 +315,7 @@ async def test_editing_to_the_same_text_changes_nothing(
     m = say(services, alice, chat, "same")
     bob_sub = services.bus.subscribe(bob.id)
     assert services.message_actions.edit(alice.id, m.id, text_content("same")) == m
-    assert drain(bob_sub) == []
+    assert await settled(services.bus, bob_sub) == []
 
 
 # --- delete ---------------------------------------------------------------------------------
@@ -334,7 +336,7 @@ async def test_delete_for_everyone_leaves_a_tombstone_for_everyone_live(
     assert tombstone.deleted_at == clock() and tombstone.reactions == ()
     for who in (alice, bob):
         assert seen_by(services, who, chat) == [tombstone]
-        [event] = drain(subs[who.id])
+        [event] = await settled(services.bus, subs[who.id])
         assert isinstance(event, MessageUpdated) and event.message == tombstone
     with pytest.raises(InvalidInput):
         services.message_actions.edit(alice.id, m.id, text_content("undo"))
@@ -351,7 +353,7 @@ async def test_deleting_for_everyone_twice_is_a_no_op_that_returns_the_tombstone
     clock.advance(hours=2)  # even after the window: it is already done
 
     assert services.message_actions.delete_for_everyone(alice.id, m.id) == first
-    assert drain(bob_sub) == []
+    assert await settled(services.bus, bob_sub) == []
 
 
 def test_only_the_sender_deletes_for_everyone_and_only_within_an_hour(
@@ -379,8 +381,8 @@ async def test_delete_for_me_hides_it_from_my_history_only(
     assert services.messaging.list_messages_after(bob.id, chat.id, "").messages == [keep]
     assert seen_by(services, alice, chat) == [keep, gone]
     assert services.message_actions.list_starred(bob.id) == ([], "")
-    assert drain(subs[bob.id]) == [MessageHidden(chat.id, gone.id)]
-    assert drain(subs[alice.id]) == []
+    assert await settled(services.bus, subs[bob.id]) == [MessageHidden(chat.id, gone.id)]
+    assert await settled(services.bus, subs[alice.id]) == []
     # It is gone for bob: acting on it again (deleting included) is NotFound.
     with pytest.raises(NotFound):
         services.message_actions.delete_for_me(bob.id, gone.id)
@@ -404,7 +406,7 @@ async def test_the_new_events_survive_the_round_trip_through_json(
     say(services, bob, chat, "another", reply_to=original.id)
     services.message_actions.delete_for_me(bob.id, reply.id)
     services.message_actions.delete_for_everyone(alice.id, original.id)
-    events = drain(sub)
+    events = await settled(services.bus, sub)
     assert {type(e) for e in events} == {MessageCreated, MessageUpdated, StarChanged, MessageHidden}
     created = [e.message for e in events if isinstance(e, MessageCreated)]
     assert created[0].forwarded and created[1].quote is not None

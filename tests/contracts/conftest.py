@@ -32,6 +32,7 @@ from backend.models import Chat, ChatKind, Member, Message, Role, User
 from backend.ports import (
     Bus,
     ChatListStore,
+    MessageActionStore,
     MessageStore,
     PresenceStore,
     RateLimiter,
@@ -157,13 +158,19 @@ def chat_list_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
 
 @dataclasses.dataclass
 class MessageBackend:
-    """A message store and a way to make a chat (and its people) it can store messages in."""
+    """A message store, the action store beside it, and a way to make a chat (and its
+    people) they can store messages in."""
 
     store: MessageStore
+    actions: MessageActionStore
+    # The chats (and their chat-list previews) are SQL on every engine: with messages in
+    # Cassandra they are still PostgreSQL's (here SQLite's, for the same code).
+    chats: SqlChatStore
     new_chat: Callable[[], tuple[str, str, str]]  # chat id, two member ids
     name: str
-    # Delete-for-me (the SQL message actions); None where the engine has no such thing yet.
-    hide: Callable[[str, Message], None] | None = None
+
+    def hide(self, user_id: str, message: Message) -> None:
+        self.actions.hide_message(user_id, message, NOW)
 
 
 @pytest.fixture(scope="session")
@@ -174,37 +181,40 @@ def cassandra_session(engines: Engines) -> Iterator[object]:
         yield connect(engines.cassandra_hosts, keyspace)
 
 
+def _sqlite_copy(request: pytest.FixtureRequest) -> sa.Engine:
+    tmp_path: Path = request.getfixturevalue("tmp_path")
+    shutil.copy(request.getfixturevalue("migrated_template"), tmp_path / "chat.db")
+    return create_sql_engine(f"sqlite:///{tmp_path / 'chat.db'}")
+
+
 @pytest.fixture(params=MESSAGE_ENGINES)
 def message_backend(request: pytest.FixtureRequest) -> MessageBackend:
-    if request.param == "cassandra":
-        from backend.adapters.cassandra.messages import CassandraMessageStore
-
-        session = request.getfixturevalue("cassandra_session")
-        # Nothing to create: messages in Cassandra refer to chats and users by id only.
-        return MessageBackend(
-            CassandraMessageStore(session),  # type: ignore[arg-type]
-            lambda: (str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())),
-            "cassandra",
-        )
     if request.param == "postgres":
         engine: sa.Engine = request.getfixturevalue("postgres_engine")
         empty_tables(engine)
     else:
-        tmp_path: Path = request.getfixturevalue("tmp_path")
-        shutil.copy(request.getfixturevalue("migrated_template"), tmp_path / "chat.db")
-        engine = create_sql_engine(f"sqlite:///{tmp_path / 'chat.db'}")
+        engine = _sqlite_copy(request)
     users, chats = SqlUserStore(engine), SqlChatStore(engine)
 
     def new_chat() -> tuple[str, str, str]:
         a, b = make_user(users), make_user(users)
         return make_direct_chat(chats, a.id, b.id).id, a.id, b.id
 
-    actions = SqlMessageActionStore(engine)
+    if request.param == "cassandra":
+        from backend.adapters.cassandra.message_actions import CassandraMessageActionStore
+        from backend.adapters.cassandra.messages import CassandraMessageStore
 
-    def hide(user_id: str, message: Message) -> None:
-        actions.hide_message(user_id, message, NOW)
-
-    return MessageBackend(SqlMessageStore(engine), new_chat, request.param, hide)
+        session = request.getfixturevalue("cassandra_session")
+        return MessageBackend(
+            CassandraMessageStore(session),
+            CassandraMessageActionStore(session, chats),
+            chats,
+            new_chat,
+            "cassandra",
+        )
+    return MessageBackend(
+        SqlMessageStore(engine), SqlMessageActionStore(engine), chats, new_chat, request.param
+    )
 
 
 # --- bus and rate limits --------------------------------------------------------------------

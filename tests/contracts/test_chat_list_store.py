@@ -165,3 +165,36 @@ def test_a_message_to_a_group_of_256_reaches_every_members_list(
     )
     for user in users:
         assert listed(chat_list_backend, user) == [(group.id, M1, "to everyone", users[0].id)]
+
+
+def test_an_edit_then_a_delete_of_the_last_message_show_in_every_list(
+    chat_list_backend: ChatListBackend, chat: Chat, people: tuple[User, User, User]
+) -> None:
+    alice, bob, _ = people
+    store = chat_list_backend.chat_list
+    store.record_activity(chat.id, M1, NOW, "typo", alice.id, [alice.id, bob.id])
+    store.refresh_preview(chat.id, M1, "fixed")
+    assert listed(chat_list_backend, bob) == [(chat.id, M1, "fixed", alice.id)]
+    store.refresh_preview(chat.id, M1, "")  # deleted for everyone: its words leave the list
+    for user in (alice, bob):
+        assert listed(chat_list_backend, user) == [(chat.id, M1, "", alice.id)]
+    found = chat_list_backend.chats.get_chat_and_member(chat.id, bob.id)
+    assert found is not None
+    assert chat_list_backend.chat_list.with_activity(bob.id, found[0]).last_preview == ""
+
+
+def test_an_edit_of_an_older_message_leaves_the_newest_preview_alone(
+    chat_list_backend: ChatListBackend, chat: Chat, people: tuple[User, User, User]
+) -> None:
+    alice, bob, _ = people
+    store = chat_list_backend.chat_list
+    members = [alice.id, bob.id]
+    store.record_activity(chat.id, M1, NOW, "first", alice.id, members)
+    store.record_activity(chat.id, M2, NOW + timedelta(seconds=1), "second", bob.id, members)
+    store.refresh_preview(chat.id, M1, "first, edited")
+    assert listed(chat_list_backend, alice) == [(chat.id, M2, "second", bob.id)]
+
+    # An edit of the last message, then a newer message: the newer one's preview shows.
+    store.refresh_preview(chat.id, M2, "second, edited")
+    store.record_activity(chat.id, M3, NOW + timedelta(seconds=2), "third", alice.id, members)
+    assert listed(chat_list_backend, bob) == [(chat.id, M3, "third", alice.id)]

@@ -9,10 +9,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from backend.content import text_content
-from backend.errors import InvalidInput
 from backend.ids import MessageIdGenerator
 from backend.models import Message, Quote
 from tests.contracts.conftest import NOW, MessageBackend
@@ -256,8 +253,6 @@ def test_a_viewers_deleted_for_me_messages_leave_their_history(
 ) -> None:
     chat, alice, bob = message_backend.new_chat()
     sent = send_many(message_backend, chat, alice, 3, MessageIdGenerator())
-    if message_backend.hide is None:
-        pytest.skip(f"not supported on {message_backend.name} yet: delete-for-me is SQL-only")
     message_backend.hide(bob, sent[1])
     store = message_backend.store
 
@@ -266,25 +261,23 @@ def test_a_viewers_deleted_for_me_messages_leave_their_history(
     assert store.list_before(chat, "", 10, viewer_id=alice) == sent[::-1]
 
 
-def test_replies_keep_their_quote_or_are_refused_where_unsupported(
-    message_backend: MessageBackend,
-) -> None:
+def test_replies_and_forwards_keep_their_quote_and_mark(message_backend: MessageBackend) -> None:
     chat, alice, bob = message_backend.new_chat()
     store, new_id = message_backend.store, MessageIdGenerator()
     original = store.add_message(draft(chat, alice, "question"), new_id)[0]
     reply = dataclasses.replace(
         draft(chat, bob, "answer"), quote=Quote(original.id, alice, "question")
     )
-    if message_backend.name == "cassandra":  # refused with a reason, never stored without it
-        with pytest.raises(InvalidInput, match="not available"):
-            store.add_message(reply, new_id)
-        with pytest.raises(InvalidInput, match="not available"):
-            store.add_message(dataclasses.replace(draft(chat, bob, "fw"), forwarded=True), new_id)
-        assert store.list_before(chat, "", 10) == [original]
-        return
     stored = store.add_message(reply, new_id)[0]
+    forwarded = store.add_message(
+        dataclasses.replace(draft(chat, bob, "fw"), forwarded=True), new_id
+    )[0]
+
+    assert stored.quote == Quote(original.id, alice, "question") and not stored.forwarded
+    assert forwarded.forwarded and forwarded.quote is None
     assert store.get_message(stored.id) == stored
-    assert stored.quote == Quote(original.id, alice, "question")
+    assert store.get_message(forwarded.id) == forwarded
+    assert store.list_before(chat, "", 10) == [forwarded, stored, original]
 
 
 def test_ids_commit_in_the_order_they_were_made(message_backend: MessageBackend) -> None:

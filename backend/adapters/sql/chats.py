@@ -342,6 +342,14 @@ class SqlChatStore:
     def with_activity(self, user_id: str, chat: Chat) -> Chat:
         return chat  # read from the chat's row, which is where the list lives here
 
+    def refresh_preview(self, chat_id: str, message_id: str, preview: str) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                sa.update(CHATS)
+                .where(CHATS.c.id == chat_id, CHATS.c.last_message_id == message_id)
+                .values(last_preview=preview)
+            )
+
     # --- the door, fan-out and receipts --------------------------------------------------
 
     def get_chat_and_member(self, chat_id: str, user_id: str) -> tuple[Chat, Member] | None:

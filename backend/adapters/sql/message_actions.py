@@ -1,5 +1,8 @@
 """Message actions in SQL: edits, tombstones, reactions, stars and delete-for-me.
 
+"Whether anything changed" comes from RETURNING, never ``rowcount``: through psycopg an
+``INSERT ... ON CONFLICT`` reports a rowcount of -1 whether it wrote or not.
+
 Every change to a message's words updates the search index in the same transaction, so the
 index never shows words a message no longer has.
 """
@@ -124,11 +127,11 @@ class SqlMessageActionStore:
         with self._engine.begin() as conn:
             if not emoji:
                 removed = conn.execute(
-                    sa.delete(REACTIONS).where(
-                        REACTIONS.c.message_id == message_id, REACTIONS.c.user_id == user_id
-                    )
+                    sa.delete(REACTIONS)
+                    .where(REACTIONS.c.message_id == message_id, REACTIONS.c.user_id == user_id)
+                    .returning(REACTIONS.c.emoji)
                 )
-                return bool(removed.rowcount)
+                return removed.first() is not None
             insert = self._insert(REACTIONS).values(
                 message_id=message_id, user_id=user_id, chat_id=chat_id, emoji=emoji, reacted_at=at
             )
@@ -137,9 +140,9 @@ class SqlMessageActionStore:
                     index_elements=[REACTIONS.c.message_id, REACTIONS.c.user_id],
                     set_={"emoji": insert.excluded.emoji, "reacted_at": insert.excluded.reacted_at},
                     where=REACTIONS.c.emoji != insert.excluded.emoji,
-                )
+                ).returning(REACTIONS.c.emoji)
             )
-            return bool(changed.rowcount)
+            return changed.first() is not None
 
     def set_star(self, user_id: str, message: Message, starred: bool, at: datetime) -> bool:
         with self._engine.begin() as conn:
@@ -153,14 +156,15 @@ class SqlMessageActionStore:
                         starred_at=at,
                     )
                     .on_conflict_do_nothing()
+                    .returning(STARS.c.message_id)
                 )
             else:
                 result = conn.execute(
-                    sa.delete(STARS).where(
-                        STARS.c.user_id == user_id, STARS.c.message_id == message.id
-                    )
+                    sa.delete(STARS)
+                    .where(STARS.c.user_id == user_id, STARS.c.message_id == message.id)
+                    .returning(STARS.c.message_id)
                 )
-            return bool(result.rowcount)
+            return result.first() is not None
 
     def list_starred(self, user_id: str, before: str, limit: int) -> list[Message]:
         query = (
@@ -191,12 +195,14 @@ class SqlMessageActionStore:
                     user_id=user_id, message_id=message.id, chat_id=message.chat_id, hidden_at=at
                 )
                 .on_conflict_do_nothing()
+                .returning(HIDDEN.c.message_id)
             )
+            hidden_now = result.first() is not None
             # Gone for this user: so is their star on it.
             conn.execute(
                 sa.delete(STARS).where(STARS.c.user_id == user_id, STARS.c.message_id == message.id)
             )
-            return bool(result.rowcount)
+            return hidden_now
 
     def is_hidden(self, user_id: str, message_id: str) -> bool:
         query = sa.select(sa.literal(1)).where(
