@@ -110,8 +110,6 @@ def test_an_upload_not_sent_yet_is_for_current_members_only(
 def test_files_of_deleted_messages_leave_the_gallery(
     services: Services, upload: Upload, alice: Person, bob: Person, chat: Chat
 ) -> None:
-    if services.settings.cassandra_hosts:
-        pytest.skip("message actions live in the SQL message store (not with Cassandra yet)")
     for i in range(5):
         send_photo(services, upload, alice, chat, f"p{i}.jpg")
     ids = {m.name: m.message_id for m in services.media._store.list_sent(chat.id, ["image"], "", 9)}

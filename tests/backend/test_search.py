@@ -17,13 +17,6 @@ from backend.settings import Settings
 from tests.backend.helpers import Person
 from tests.conftest import FakeClock
 
-# The service stories that edit or delete need message actions, which with messages in
-# Cassandra (``--engines=scale``) come with branch cassandra-actions.
-NEEDS_CASSANDRA_ACTIONS = (
-    "edits, deletes for everyone and delete-for-me with messages in Cassandra need the "
-    "Cassandra MessageActionStore (branch cassandra-actions)"
-)
-
 
 @pytest.fixture
 def search_candidates() -> int:
@@ -152,8 +145,6 @@ def test_search_never_returns_messages_of_chats_the_user_is_not_in(
 def test_deleted_messages_leave_the_index_and_edits_replace_their_words(
     services: Services, alice: Person, bob: Person, chat: Chat
 ) -> None:
-    if services.settings.cassandra_hosts:
-        pytest.skip(NEEDS_CASSANDRA_ACTIONS)
     gone = say(services, alice, chat, "embarrassing typo")
     edited = say(services, alice, chat, "meeting on mondya")
     hidden = say(services, bob, chat, "hidden treasure")

@@ -30,7 +30,6 @@ from backend.adapters.sql.message_actions import SqlMessageActionStore
 from backend.adapters.sql.messages import SqlMessageStore
 from backend.adapters.sql.search_backlog import SqlSearchBacklog
 from backend.adapters.sql.search_pages import StoreMessageSource
-from backend.adapters.unavailable import UnavailableMessageActionStore
 from backend.container import build_search_index
 from backend.content import text_content
 from backend.ids import MessageIdGenerator
@@ -41,17 +40,13 @@ from tests.contracts.conftest import NOW, make_direct_chat, make_user
 from tests.engines import empty_tables
 
 ARRANGEMENTS = ["sqlite", "postgres", "cassandra+postgres", "cassandra+sqlite"]
-NEEDS_CASSANDRA_ACTIONS = (
-    "edits, deletes for everyone and delete-for-me need a Cassandra MessageActionStore "
-    "(branch cassandra-actions); until it is merged they are not available there"
-)
 
 
 @dataclasses.dataclass
 class SearchBackend:
     name: str
     store: MessageStore  # what services write through (the indexing wrapper on Cassandra)
-    actions: MessageActionStore | None  # None: edits, deletes and hides not available here
+    actions: MessageActionStore
     new_chat: Callable[[], tuple[str, str, str]]  # chat id, two member ids
     make_index: Callable[[int], SearchIndex]  # an index over the same data, given candidates
     engine: sa.Engine
@@ -109,10 +104,13 @@ def search_backend(request: pytest.FixtureRequest) -> Iterator[SearchBackend]:
 
 
 def _following(request: pytest.FixtureRequest, engine: sa.Engine) -> SearchBackend:
+    from backend.adapters.cassandra.message_actions import CassandraMessageActionStore
     from backend.adapters.cassandra.messages import CassandraMessageStore
 
-    bare = CassandraMessageStore(request.getfixturevalue("cassandra_session"))  # type: ignore[arg-type]
-    bare_actions = UnavailableMessageActionStore()  # (until branch cassandra-actions)
+    session = request.getfixturevalue("cassandra_session")
+    bare = CassandraMessageStore(session)
+    # Previews of chats: these messages' chats exist nowhere, so there is nothing to refresh.
+    bare_actions = CassandraMessageActionStore(session, SqlChatStore(engine))
     source = StoreMessageSource(bare, bare_actions)
     writer = build_search_index(engine, 2000, source)
     clock = FakeClock()
@@ -122,7 +120,7 @@ def _following(request: pytest.FixtureRequest, engine: sa.Engine) -> SearchBacke
     return SearchBackend(
         name=request.param,
         store=IndexingMessageStore(bare, writer),
-        actions=None,
+        actions=following,
         # Nothing to create: messages in Cassandra refer to chats and users by id only.
         new_chat=lambda: (str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())),
         make_index=lambda candidates: build_search_index(engine, candidates, source),
@@ -140,12 +138,6 @@ def texts(
     """What ``viewer`` finds with ``ranges``, newest first, as caption or text."""
     page = index.search(viewer, SearchQuery(text=text, **q), list(ranges))
     return [h.message.content.get("text") or h.message.content["caption"] for h in page.hits]
-
-
-def needs_actions(backend: SearchBackend) -> MessageActionStore:
-    if backend.actions is None:
-        pytest.skip(NEEDS_CASSANDRA_ACTIONS)
-    return backend.actions
 
 
 # --- words ----------------------------------------------------------------------------------
@@ -367,7 +359,7 @@ def test_results_come_in_pages_newest_first(search_backend: SearchBackend, candi
 
 def test_a_message_deleted_for_everyone_leaves_the_index(search_backend: SearchBackend) -> None:
     b = search_backend
-    actions = needs_actions(b)
+    actions = b.actions
     chat, alice, bob = b.new_chat()
     gone = b.say(chat, alice, "embarrassing typo")
     b.say(chat, alice, "embarrassingly fine")
@@ -380,7 +372,7 @@ def test_a_message_deleted_for_everyone_leaves_the_index(search_backend: SearchB
 
 def test_an_edit_replaces_the_words(search_backend: SearchBackend) -> None:
     b = search_backend
-    actions = needs_actions(b)
+    actions = b.actions
     chat, alice, bob = b.new_chat()
     edited = b.say(chat, alice, "meeting on mondya")
 
@@ -394,7 +386,7 @@ def test_an_edit_replaces_the_words(search_backend: SearchBackend) -> None:
 
 def test_a_message_deleted_for_me_is_not_found_by_me(search_backend: SearchBackend) -> None:
     b = search_backend
-    actions = needs_actions(b)
+    actions = b.actions
     chat, alice, bob = b.new_chat()
     hidden = b.say(chat, bob, "hidden treasure")
 
