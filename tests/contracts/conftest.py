@@ -163,9 +163,11 @@ class MessageBackend:
 
     store: MessageStore
     actions: MessageActionStore
-    # The chats (and their chat-list previews) are SQL on every engine: with messages in
-    # Cassandra they are still PostgreSQL's (here SQLite's, for the same code).
+    # The chats are SQL on every engine: with messages in Cassandra they are still
+    # PostgreSQL's (here SQLite's, for the same code); the chat list (and its previews) goes
+    # with the messages, as the container wires it.
     chats: SqlChatStore
+    chat_list: ChatListStore
     new_chat: Callable[[], tuple[str, str, str]]  # chat id, two member ids
     name: str
 
@@ -201,19 +203,27 @@ def message_backend(request: pytest.FixtureRequest) -> MessageBackend:
         return make_direct_chat(chats, a.id, b.id).id, a.id, b.id
 
     if request.param == "cassandra":
+        from backend.adapters.cassandra.chat_list import CassandraChatList
         from backend.adapters.cassandra.message_actions import CassandraMessageActionStore
         from backend.adapters.cassandra.messages import CassandraMessageStore
 
         session = request.getfixturevalue("cassandra_session")
+        chat_list = CassandraChatList(session, chats)
         return MessageBackend(
             CassandraMessageStore(session),
-            CassandraMessageActionStore(session, chats),
+            CassandraMessageActionStore(session, chat_list),
             chats,
+            chat_list,
             new_chat,
             "cassandra",
         )
     return MessageBackend(
-        SqlMessageStore(engine), SqlMessageActionStore(engine), chats, new_chat, request.param
+        SqlMessageStore(engine),
+        SqlMessageActionStore(engine),
+        chats,
+        chats,
+        new_chat,
+        request.param,
     )
 
 

@@ -73,10 +73,11 @@ def race(*calls: Callable[[], object]) -> None:
         t.join()
 
 
-def last_preview(backend: MessageBackend, chat: str) -> str:
-    found = backend.chats.get_chat_with_members(chat)
+def last_preview(backend: MessageBackend, chat: str, viewer: str) -> str:
+    """The preview of the chat's last message in the viewer's chat list."""
+    found = backend.chats.get_chat_and_member(chat, viewer)
     assert found is not None
-    return found[0].last_preview
+    return backend.chat_list.with_activity(viewer, found[0]).last_preview
 
 
 # --- replies and forwards -------------------------------------------------------------------
@@ -201,18 +202,20 @@ def test_a_delete_leaves_a_tombstone_with_no_words_reactions_stars_or_quote(
 def test_the_chat_list_preview_follows_an_edit_and_a_delete_of_the_last_message(
     backend: MessageBackend,
 ) -> None:
-    chat, alice, _ = backend.new_chat()
+    chat, alice, bob = backend.new_chat()
     new_id = MessageIdGenerator()
     older = send(backend, chat, alice, "older", new_id)
     last = send(backend, chat, alice, "my pin is 1234", new_id)
-    backend.chats.record_activity(chat, last.id, last.created_at, "my pin is 1234", alice)
+    backend.chat_list.record_activity(
+        chat, last.id, last.created_at, "my pin is 1234", alice, [alice, bob]
+    )
 
     backend.actions.edit_message(older.id, text_content("not the last"), LATER)
-    assert last_preview(backend, chat) == "my pin is 1234"
+    assert last_preview(backend, chat, bob) == "my pin is 1234"
     backend.actions.edit_message(last.id, text_content("my pin is ****"), LATER)
-    assert last_preview(backend, chat) == "my pin is ****"
+    assert last_preview(backend, chat, bob) == "my pin is ****"
     backend.actions.delete_message(last.id, LATER)
-    assert last_preview(backend, chat) == ""
+    assert [last_preview(backend, chat, viewer) for viewer in (alice, bob)] == ["", ""]
 
 
 def test_an_edit_racing_a_delete_never_brings_the_words_back(backend: MessageBackend) -> None:

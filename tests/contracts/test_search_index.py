@@ -465,12 +465,17 @@ def test_a_restart_replays_changes_a_crash_left_half_done(search_backend: Search
     assert texts(index, alice, "now", mine) == []
 
 
-def test_a_refused_edit_leaves_no_backlog(search_backend: SearchBackend) -> None:
+def test_an_edit_that_finds_no_live_message_leaves_no_backlog(
+    search_backend: SearchBackend,
+) -> None:
     b = following(search_backend)
     assert b.following is not None
     chat, alice, _ = b.new_chat()
     sent = b.say(chat, alice, "as it was")
-    with pytest.raises(Exception, match="not available"):
-        b.following.edit_message(sent.id, text_content("as it is"), NOW)
+    unknown = MessageIdGenerator()()
+    assert b.following.edit_message(unknown, text_content("who?"), NOW) is None
+    assert b.following.delete_message(sent.id, NOW) is not None
+    assert b.following.edit_message(sent.id, text_content("as it is"), NOW) is None
     assert SqlSearchBacklog(b.engine).noted_before(NOW + timedelta(days=1)) == []
-    assert texts(b.index(), alice, "was", ReadableRange(chat)) == ["as it was"]
+    assert texts(b.index(), alice, "was", ReadableRange(chat)) == []
+    assert texts(b.index(), alice, "is", ReadableRange(chat)) == []
