@@ -444,6 +444,9 @@ EXPECTED_ROUTES = {
     ("post", "/api/v1/media/upload"),
     ("get", "/api/v1/media/{mediaId}"),
     ("get", "/api/v1/media/{mediaId}/{variant}"),
+    ("delete", "/api/v1/media/{mediaId}"),
+    ("delete", "/api/v1/media/uploads/{tempId}"),
+    ("get", "/api/v1/media/usage"),
     ("get", "/api/v1/chats/{chatId}/media"),
     # message actions and search (issue #7)
     ("delete", "/api/v1/messages/{messageId}"),
