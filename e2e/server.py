@@ -103,7 +103,29 @@ def running_app(data_dir: Path, log_path: Path, timeout: float = 300) -> Iterato
                 os.killpg(process.pid, signal.SIGKILL)
 
 
-class Backend:
+class _AppProcess:
+    """A server process of the tests' own, in a process group, that a test can stop or crash."""
+
+    _process: subprocess.Popen[bytes] | None = None
+
+    def kill(self) -> None:
+        """As a crash would: SIGKILL, no orderly shutdown, sockets dropped."""
+        if self._process is not None and self._process.poll() is None:
+            os.killpg(self._process.pid, signal.SIGKILL)
+            self._process.wait(10)
+        self._process = None
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            os.killpg(self._process.pid, signal.SIGTERM)
+            try:
+                self._process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._process.pid, signal.SIGKILL)
+        self._process = None
+
+
+class Backend(_AppProcess):
     """One Reflex backend process (``--backend-only``: the API needs no frontend build)."""
 
     def __init__(self, name: str, env: dict[str, str], data_dir: Path, log: Path) -> None:
@@ -134,24 +156,8 @@ class Backend:
             time.sleep(0.5)
         raise TimeoutError(f"backend {self.name} did not start: {self.log.read_text()[-3000:]}")
 
-    def kill(self) -> None:
-        """As a crash would: no orderly shutdown."""
-        if self._process is not None and self._process.poll() is None:
-            os.killpg(self._process.pid, signal.SIGKILL)
-            self._process.wait(10)
-        self._process = None
 
-    def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            os.killpg(self._process.pid, signal.SIGTERM)
-            try:
-                self._process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self._process.pid, signal.SIGKILL)
-        self._process = None
-
-
-class ServedApp:
+class ServedApp(_AppProcess):
     """The production build served as ``make run`` serves it (``scripts/serve.py``), on a port
     of its own that it keeps across restarts, so a test can crash it and bring it back.
 
@@ -190,19 +196,3 @@ class ServedApp:
             print(self.log.read_text(errors="replace")[-4000:])
             raise
         self._built = True
-
-    def kill(self) -> None:
-        """As a crash would: SIGKILL, no orderly shutdown, sockets dropped."""
-        if self._process is not None and self._process.poll() is None:
-            os.killpg(self._process.pid, signal.SIGKILL)
-            self._process.wait(10)
-        self._process = None
-
-    def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            os.killpg(self._process.pid, signal.SIGTERM)
-            try:
-                self._process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self._process.pid, signal.SIGKILL)
-        self._process = None
