@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
+from typing import TypeVar
 
 from backend.errors import InvalidInput, NotFound
 from backend.events import ChatChanged
@@ -18,6 +20,10 @@ from backend.models import (
     User,
 )
 from backend.ports import Bus, ChatStore, Clock, MessageStore, UserStore
+
+NOT_IN_CHAT = "This chat doesn't exist or you are not in it."
+Pair = tuple[str, str]  # (user id, chat id)
+_T = TypeVar("_T")
 
 
 class ChatService:
@@ -46,21 +52,50 @@ class ChatService:
         """
         chat, me = self.access_membership(user_id, chat_id)
         if not me.is_active:
-            raise NotFound("This chat doesn't exist or you are not in it.")
+            raise NotFound(NOT_IN_CHAT)
         return chat, me
 
     def access_membership(self, user_id: str, chat_id: str) -> tuple[Chat, Member]:
         """``access_chat`` that also lets in someone who left or was removed (their row says
         how far they may read)."""
-        found = self._chats.get_chat_and_member(chat_id, user_id) if is_uuid(chat_id) else None
-        if found is None:
-            raise NotFound("This chat doesn't exist or you are not in it.")
-        return found
+        return _or_raise(self.access_memberships([(user_id, chat_id)])[(user_id, chat_id)])
+
+    def access_memberships(
+        self, pairs: Collection[Pair]
+    ) -> dict[Pair, tuple[Chat, Member] | NotFound]:
+        """``access_membership`` for many (user id, chat id) pairs in one round trip (a batch
+        of receipts or sends): for each pair, what it would return or the error it would
+        raise."""
+        found = self._chats.get_chats_and_members(
+            [(chat_id, user_id) for user_id, chat_id in pairs if is_uuid(chat_id)]
+        )
+        return {
+            (user_id, chat_id): found.get((chat_id, user_id)) or NotFound(NOT_IN_CHAT)
+            for user_id, chat_id in pairs
+        }
 
     def access_recipients(self, user_id: str, chat_id: str) -> tuple[Chat, list[str]]:
         """``access_chat`` and the ids of the chat's current members, for fan-out."""
-        chat, _ = self.access_chat(user_id, chat_id)
-        return chat, self._chats.current_member_ids(chat_id)
+        return _or_raise(self.access_recipients_many([(user_id, chat_id)])[(user_id, chat_id)])
+
+    def access_recipients_many(
+        self, pairs: Collection[Pair]
+    ) -> dict[Pair, tuple[Chat, list[str]] | NotFound]:
+        """``access_recipients`` for many (user id, chat id) pairs in two round trips however
+        many there are (a batch of sends): for each pair, what it would return or the error it
+        would raise. Only current members pass, as through ``access_chat``."""
+        admitted = {
+            pair: door[0]
+            for pair, door in self.access_memberships(pairs).items()
+            if not isinstance(door, NotFound) and door[1].is_active
+        }
+        member_ids = self._chats.current_member_ids_of({chat.id for chat in admitted.values()})
+        return {
+            pair: (admitted[pair], member_ids.get(pair[1], []))
+            if pair in admitted
+            else NotFound(NOT_IN_CHAT)
+            for pair in pairs
+        }
 
     def access_chat_members(self, user_id: str, chat_id: str) -> tuple[Chat, list[Member]]:
         """``access_chat`` with the current members (for fan-out and receipts) in the same trip.
@@ -70,7 +105,7 @@ class ChatService:
         """
         chat, me, members = self.access_history(user_id, chat_id)
         if not me.is_active:
-            raise NotFound("This chat doesn't exist or you are not in it.")
+            raise NotFound(NOT_IN_CHAT)
         return chat, members
 
     def access_history(self, user_id: str, chat_id: str) -> tuple[Chat, Member, list[Member]]:
@@ -92,7 +127,7 @@ class ChatService:
                 me = next((m for m in everyone if m.user_id == user_id), None)
                 if me is not None:
                     return chat, me, everyone
-        raise NotFound("This chat doesn't exist or you are not in it.")
+        raise NotFound(NOT_IN_CHAT)
 
     def readable_ranges(self, user_id: str, chat_id: str = "") -> list[ReadableRange]:
         """The one rule for which messages a user may read, as id ranges per chat (only
@@ -258,3 +293,9 @@ def _members_seen_by(me: Member, everyone: list[Member]) -> list[Member]:
         and m.visible_from <= gone_at
         and (m.is_active or m.visible_upto > gone_at)
     ]
+
+
+def _or_raise(door: _T | NotFound) -> _T:
+    if isinstance(door, NotFound):
+        raise door
+    return door

@@ -34,7 +34,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -175,6 +175,15 @@ class CassandraMessageStore:
         return statement
 
     # --- writing ---------------------------------------------------------------------------
+
+    def add_messages(
+        self, drafts: Sequence[Message], new_id: Callable[[], str]
+    ) -> list[tuple[Message, bool]]:
+        """One by one (no transactions here), each under its chat's lease; a draft this store
+        cannot take is refused before any is written."""
+        if any(draft.quote is not None or draft.forwarded for draft in drafts):
+            raise InvalidInput(NOT_AVAILABLE)
+        return [self.add_message(draft, new_id) for draft in drafts]
 
     def add_message(self, draft: Message, new_id: Callable[[], str]) -> tuple[Message, bool]:
         if draft.quote is not None or draft.forwarded:
