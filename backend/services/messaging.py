@@ -119,11 +119,16 @@ class MessagingService:
             }
         )
         checked: list[SendOutcome | _Outgoing] = []
+        passed: set[tuple[str, str, str]] = set()  # (chat, sender, temp id) going to the store
         for request in requests:
             try:
-                checked.append(self._check(request, doors))
+                item = self._check(request, doors, passed)
             except ChatError as refused:
                 checked.append(refused)
+                continue
+            checked.append(item)
+            if isinstance(item, _Outgoing) and item.draft.temp_id:
+                passed.add((item.draft.chat_id, item.draft.sender_id, item.draft.temp_id))
         outgoing = [item for item in checked if isinstance(item, _Outgoing)]
         stored = iter(self._store(outgoing))
         return [next(stored) if isinstance(item, _Outgoing) else item for item in checked]
@@ -132,9 +137,11 @@ class MessagingService:
         self,
         request: SendRequest,
         doors: dict[tuple[str, str], tuple[Chat, list[str]] | NotFound],
+        passed: set[tuple[str, str, str]],
     ) -> Message | _Outgoing:
         """Every rule of a send, for one request; a stored ``Message`` when the request is a
-        resend to answer as it is."""
+        resend to answer as it is. ``passed``: the temp ids of this batch already on their way
+        to the store (a resend of one of those is answered with it, like a stored one)."""
         user_id, chat_id, content = request.user_id, request.chat_id, request.content
         temp_id = request.temp_id
         if not _good_temp_id(temp_id):
@@ -152,14 +159,6 @@ class MessagingService:
             clean = validate_content(content, self._settings.max_message_bytes)
         reply_to = request.reply_to
         quote = self._quote(user_id, chat_id, reply_to) if reply_to else None
-        try:
-            self._check_send_rate(user_id, request.client_ip)
-        except RateLimited:
-            # A resend after a lost ack is not a new message: answer it, don't refuse it.
-            stored = self._messages.find_sent(chat_id, user_id, temp_id) if temp_id else None
-            if stored is None:
-                raise
-            return stored
         draft = Message(
             id="",
             chat_id=chat_id,
@@ -169,6 +168,16 @@ class MessagingService:
             temp_id=temp_id,
             quote=quote,
         )
+        try:
+            self._check_send_rate(user_id, request.client_ip)
+        except RateLimited:
+            # A resend after a lost ack is not a new message: answer it, don't refuse it.
+            if temp_id and (chat_id, user_id, temp_id) in passed:
+                return _Outgoing(draft, member_ids, media)  # the store answers the first
+            stored = self._messages.find_sent(chat_id, user_id, temp_id) if temp_id else None
+            if stored is None:
+                raise
+            return stored
         return _Outgoing(draft, member_ids, media)
 
     def send_forwarded(
