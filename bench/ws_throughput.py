@@ -246,7 +246,8 @@ def throughput(
     procs: int,
     mark_window: str = "",
 ) -> dict:
-    pairs = asyncio.run(make_pairs(base, clients // 2, f"k{clients}x{os.getpid() % 1000}"))
+    tag = f"k{clients}x{os.urandom(3).hex()}"  # a name per run: runs share the server
+    pairs = asyncio.run(make_pairs(base, clients // 2, tag))
     procs = max(1, min(procs, len(pairs)))
     rate_per_sender = rate / len(pairs) if rate else 0.0
     context = multiprocessing.get_context("spawn")

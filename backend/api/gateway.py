@@ -47,6 +47,8 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 # A socket remembers this many of its own sends, to skip their echo on the bus.
 OWN_ECHOES = 256
+# ... and this many (kind, chat, member) receipt frames, to skip repeating one word for word.
+RECEIPTS_TOLD = 256
 # A socket's sends waiting for their batch: past this many, it reads no further frames until
 # the oldest is answered (the client's TCP window fills and it slows down).
 SENDS_IN_FLIGHT = 64
@@ -116,7 +118,7 @@ class _Socket:
         "in_flight",
         "own_sends",
         "pace",
-        "send_lock",
+        "receipts_told",
         "services",
         "token",
         "token_hash",
@@ -138,11 +140,13 @@ class _Socket:
         # This socket's sends, as (chat id, temp id) or message id, to skip their bus echo:
         # the ack answers them. (The echo can arrive before the ack: the batch thread
         # publishes before the batch's results reach the loop.)
-        self.own_sends: deque[tuple[str, str] | str] | None = None
+        self.own_sends: dict[tuple[str, str] | str, None] | None = None  # oldest first
         # Sends waiting for their batch, oldest first, with the temp id their ack carries.
         self.in_flight: deque[tuple[str, asyncio.Future[SendOutcome]]] | None = None
         self.acking: asyncio.Task[None] | None = None
-        self.send_lock = asyncio.Lock()
+        # The last delivered/read frame written per (kind, chat, member), so a receipt event
+        # whose other watermark did not move costs no frame for it.
+        self.receipts_told: dict[tuple[str, str, str], tuple[object, ...]] | None = None
         settings = services.settings
         # Sends have per-user and per-IP limits in the service; the rest is paced here.
         self.pace = FramePace(settings.socket_frames_per_minute, settings.socket_frame_burst)
@@ -190,8 +194,9 @@ class _Socket:
                 await self.ws.close(code=close_code)
 
     async def _send(self, frame: dict) -> None:
-        async with self.send_lock:
-            await self.ws.send_json(frame)
+        # No lock between the tasks that write (reading, pushing, acks): the server writes
+        # each frame whole, and frames of different tasks have no order to keep.
+        await self.ws.send_json(frame)
 
     async def _push(self, subscription: Subscription) -> str:
         """Bus events for this user, as frames; a message received is a message delivered.
@@ -218,7 +223,8 @@ class _Socket:
                 continue  # this socket sent it and has (or will have) the ack
             try:
                 for frame in event_frames(event):
-                    await self._send(frame)
+                    if not self._told_already(frame):
+                        await self._send(frame)
             except (WebSocketDisconnect, RuntimeError):
                 return "gone"  # the client left while we were writing to it
             except Exception:
@@ -226,6 +232,23 @@ class _Socket:
                 return "failed"
             if isinstance(event, MessageCreated) and event.message.sender_id != self.user.id:
                 self.batcher.delivered(self.user.id, event.message.chat_id, event.message.id)
+
+    def _told_already(self, frame: dict) -> bool:
+        """Whether ``frame`` is a receipt frame this socket already wrote word for word (a
+        delivery moved, so the chat's read frame repeats the last one)."""
+        kind = frame["type"]
+        if kind not in ("delivered", "read"):
+            return False
+        if self.receipts_told is None:
+            self.receipts_told = {}
+        key, told = (kind, frame["chatId"], frame["userId"]), tuple(frame.values())
+        if self.receipts_told.get(key) == told:
+            return True
+        self.receipts_told.pop(key, None)  # re-inserted last: the dict stays oldest first
+        self.receipts_told[key] = told
+        if len(self.receipts_told) > RECEIPTS_TOLD:
+            del self.receipts_told[next(iter(self.receipts_told))]
+        return False
 
     def _sent_here(self, message: Message) -> bool:
         if message.sender_id != self.user.id or self.own_sends is None:
@@ -305,11 +328,11 @@ class _Socket:
         """Hand a send to the batcher and go on reading; its ack (or error) is written, in
         the order the sends came, as soon as its batch is stored."""
         if self.in_flight is None or self.own_sends is None:
-            self.in_flight, self.own_sends = deque(), deque(maxlen=OWN_ECHOES)
+            self.in_flight, self.own_sends = deque(), {}
         while len(self.in_flight) >= SENDS_IN_FLIGHT:
             await asyncio.wait([self.in_flight[0][1]])
         if command.temp_id:
-            self.own_sends.append((command.chat_id, command.temp_id))
+            _remember(self.own_sends, (command.chat_id, command.temp_id))
         request = SendRequest(
             self.user.id,
             command.chat_id,
@@ -330,13 +353,13 @@ class _Socket:
             while in_flight:
                 temp_id, pending = in_flight[0]
                 try:
-                    outcome = await asyncio.shield(pending)
+                    outcome = await pending
                 except Exception:  # the batch failed: say so for this send, keep the socket
                     outcome = None
                 in_flight.popleft()
                 if isinstance(outcome, Message):
                     if not temp_id:
-                        own_sends.append(outcome.id)
+                        _remember(own_sends, outcome.id)
                     frame = ack_frame(temp_id, outcome)
                 elif isinstance(outcome, ChatError):
                     frame = error_frame(outcome.code, outcome.message, temp_id)
@@ -351,3 +374,10 @@ class _Socket:
     async def _sends_answered(self) -> None:
         if self.acking is not None:
             await asyncio.shield(self.acking)
+
+
+def _remember(recent: dict[tuple[str, str] | str, None], key: tuple[str, str] | str) -> None:
+    """Keep ``key`` among the last ``OWN_ECHOES`` (a dict: insertion order, O(1) lookups)."""
+    recent[key] = None
+    if len(recent) > OWN_ECHOES:
+        del recent[next(iter(recent))]
