@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -165,14 +165,18 @@ _LOCK_RECEIPTS = sa.text(
 )
 
 
-def _aggregate(rows: Sequence[Any]) -> Receipts:
-    """``Receipts.of`` on watermark rows: current members only."""
-    current = [row for row in rows if row.is_active]
+# One member's (delivered_upto, read_upto, is_active), as a batch of receipt moves reads them.
+_Marks = tuple[str, str, bool]
+
+
+def _aggregate(members: Iterable[_Marks]) -> Receipts:
+    """``Receipts.of`` on watermarks: current members only."""
+    current = [(delivered, read) for delivered, read, active in members if active]
     if not current:
         return Receipts()
     return Receipts(
-        delivered_upto=min(row.delivered_upto for row in current),
-        read_upto=min(row.read_upto for row in current),
+        delivered_upto=min(delivered for delivered, _ in current),
+        read_upto=min(read for _, read in current),
     )
 
 
@@ -418,14 +422,9 @@ class SqlChatStore:
             moved: dict[str, list[Watermarks]] = {}
             for chat_id, user_id in wanted:
                 old, new = before[chat_id].get(user_id), after[chat_id].get(user_id)
-                if new is None or (
-                    old is not None
-                    and (old.delivered_upto, old.read_upto) == (new.delivered_upto, new.read_upto)
-                ):
+                if new is None or (old is not None and old[:2] == new[:2]):
                     continue
-                moved.setdefault(chat_id, []).append(
-                    Watermarks(user_id, new.delivered_upto, new.read_upto)
-                )
+                moved.setdefault(chat_id, []).append(Watermarks(user_id, new[0], new[1]))
             marks = [
                 {"chat_id": chat_id, "user_id": m.user_id, "kind": kind, "upto": upto, "at": at}
                 for chat_id, members in moved.items()
@@ -438,18 +437,20 @@ class SqlChatStore:
         return [
             ReceiptsMoved(
                 chat_id=chat_id,
-                before=_aggregate(list(before[chat_id].values())),
-                after=_aggregate(list(after[chat_id].values())),
+                before=_aggregate(before[chat_id].values()),
+                after=_aggregate(after[chat_id].values()),
                 moved=tuple(members),
-                member_ids=tuple(row.user_id for row in after[chat_id].values() if row.is_active),
+                member_ids=tuple(user for user, marks in after[chat_id].items() if marks[2]),
             )
             for chat_id, members in moved.items()
         ]
 
     @staticmethod
-    def _watermarks(conn: sa.Connection, chat_ids: list[str]) -> dict[str, dict[str, Any]]:
+    def _watermarks(conn: sa.Connection, chat_ids: list[str]) -> dict[str, dict[str, _Marks]]:
         """Every member's watermarks in the chats, by chat then user."""
-        found: dict[str, dict[str, Any]] = {chat_id: {} for chat_id in chat_ids}
-        for row in conn.execute(_WATERMARKS_OF, {"chat_ids": chat_ids}):
-            found[row.chat_id][row.user_id] = row
+        found: dict[str, dict[str, _Marks]] = {chat_id: {} for chat_id in chat_ids}
+        for chat_id, user_id, delivered, read, active in conn.execute(
+            _WATERMARKS_OF, {"chat_ids": chat_ids}
+        ):
+            found[chat_id][user_id] = (delivered, read, bool(active))
         return found
