@@ -49,6 +49,7 @@ CLOSE_FORBIDDEN_ORIGIN = 4403
 OWN_ECHOES = 256
 # ... and this many (kind, chat, member) receipt frames, to skip repeating one word for word.
 RECEIPTS_TOLD = 256
+BEAT_EVERY_SECONDS = 1.0
 # A socket's sends waiting for their batch: past this many, it reads no further frames until
 # the oldest is answered (the client's TCP window fills and it slows down).
 SENDS_IN_FLIGHT = 64
@@ -112,6 +113,7 @@ class _Socket:
     __slots__ = (
         "acking",
         "batcher",
+        "beat_at",
         "checked_at",
         "client_ip",
         "connection_id",
@@ -135,7 +137,7 @@ class _Socket:
         self.user = user
         self.token = token  # kept to re-check the session; never logged
         self.token_hash = hash_token(token)
-        self.checked_at = time.monotonic()
+        self.checked_at = self.beat_at = time.monotonic()  # run() beats first
         self.client_ip = websocket.client.host if websocket.client else ""
         # This socket's sends, as (chat id, temp id) or message id, to skip their bus echo:
         # the ack answers them. (The echo can arrive before the ack: the batch thread
@@ -265,8 +267,12 @@ class _Socket:
             raw = (
                 incoming.get("text") if incoming.get("text") is not None else incoming.get("bytes")
             )
-            # Any frame is a sign of life; clients ping when idle (seed: every 25 s).
-            self.services.presence.heartbeat(self.user.id, self.connection_id)
+            # Any frame is a sign of life; clients ping when idle (seed: every 25 s). A busy
+            # socket beats once a second at most: presence lapses after tens of seconds.
+            now = time.monotonic()
+            if now - self.beat_at >= BEAT_EVERY_SECONDS:
+                self.beat_at = now
+                self.services.presence.heartbeat(self.user.id, self.connection_id)
             try:
                 command = parse_frame(raw or "", max_bytes)
                 if not isinstance(command, SendCommand) and (wait := self.pace.allow()):
