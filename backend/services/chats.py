@@ -74,28 +74,26 @@ class ChatService:
             for user_id, chat_id in pairs
         }
 
-    def access_recipients(self, user_id: str, chat_id: str) -> tuple[Chat, list[str]]:
-        """``access_chat`` and the ids of the chat's current members, for fan-out."""
+    def access_recipients(self, user_id: str, chat_id: str) -> list[str]:
+        """The door for fan-out: ``access_chat``'s check, answered with the ids of the chat's
+        current members (the caller among them)."""
         return _or_raise(self.access_recipients_many([(user_id, chat_id)])[(user_id, chat_id)])
 
-    def access_recipients_many(
-        self, pairs: Collection[Pair]
-    ) -> dict[Pair, tuple[Chat, list[str]] | NotFound]:
-        """``access_recipients`` for many (user id, chat id) pairs in two round trips however
+    def access_recipients_many(self, pairs: Collection[Pair]) -> dict[Pair, list[str] | NotFound]:
+        """``access_recipients`` for many (user id, chat id) pairs in one round trip however
         many there are (a batch of sends): for each pair, what it would return or the error it
-        would raise. Only current members pass, as through ``access_chat``."""
-        admitted = {
-            pair: door[0]
-            for pair, door in self.access_memberships(pairs).items()
-            if not isinstance(door, NotFound) and door[1].is_active
-        }
-        member_ids = self._chats.current_member_ids_of({chat.id for chat in admitted.values()})
-        return {
-            pair: (admitted[pair], member_ids.get(pair[1], []))
-            if pair in admitted
-            else NotFound(NOT_IN_CHAT)
-            for pair in pairs
-        }
+        would raise. Only current members pass, as through ``access_chat``: the caller must be
+        among the chat's current members."""
+        current = self._chats.current_member_ids_of(
+            {chat_id for _, chat_id in pairs if is_uuid(chat_id)}
+        )
+        doors: dict[Pair, list[str] | NotFound] = {}
+        for user_id, chat_id in pairs:
+            member_ids = current.get(chat_id, [])
+            doors[(user_id, chat_id)] = (
+                member_ids if user_id in member_ids else NotFound(NOT_IN_CHAT)
+            )
+        return doors
 
     def access_chat_members(self, user_id: str, chat_id: str) -> tuple[Chat, list[Member]]:
         """``access_chat`` with the current members (for fan-out and receipts) in the same trip.

@@ -10,7 +10,7 @@ from backend.content import is_media_content, media_content, preview_of, validat
 from backend.errors import ChatError, InvalidInput, NotFound, RateLimited
 from backend.events import MessageCreated
 from backend.ids import is_uuid, new_message_id
-from backend.models import Chat, ChatActivity, Media, Member, Message, MessagePage, Quote, Receipts
+from backend.models import ChatActivity, Media, Member, Message, MessagePage, Quote, Receipts
 from backend.ports import Bus, ChatStore, Clock, MessageStore, RateLimiter
 from backend.services.chats import NOT_IN_CHAT, ChatService
 from backend.services.media import MediaService
@@ -136,7 +136,7 @@ class MessagingService:
     def _check(
         self,
         request: SendRequest,
-        doors: dict[tuple[str, str], tuple[Chat, list[str]] | NotFound],
+        doors: dict[tuple[str, str], list[str] | NotFound],
         passed: set[tuple[str, str, str]],
     ) -> Message | _Outgoing:
         """Every rule of a send, for one request; a stored ``Message`` when the request is a
@@ -146,10 +146,9 @@ class MessagingService:
         temp_id = request.temp_id
         if not _good_temp_id(temp_id):
             raise InvalidInput("The client message id is malformed.")
-        door = doors.get((user_id, chat_id)) if isinstance(chat_id, str) else None
-        if door is None or isinstance(door, NotFound):
-            raise door or NotFound(NOT_IN_CHAT)
-        _, member_ids = door
+        member_ids = doors.get((user_id, chat_id)) if isinstance(chat_id, str) else None
+        if member_ids is None or isinstance(member_ids, NotFound):
+            raise member_ids or NotFound(NOT_IN_CHAT)
         media = None
         if is_media_content(content) and self._media is not None:
             # A media message names an upload; its payload is what the server measured.

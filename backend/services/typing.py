@@ -18,6 +18,6 @@ class TypingService:
         Clients debounce and re-send while typing; receivers let the indicator lapse after a
         few seconds without news, so a lost "stopped" costs nothing.
         """
-        _, member_ids = self._chats.access_recipients(user_id, chat_id)
+        member_ids = self._chats.access_recipients(user_id, chat_id)
         others = [uid for uid in member_ids if uid != user_id]
         self._bus.publish(others, TypingChanged(chat_id, user_id, bool(is_typing)))
