@@ -33,9 +33,6 @@ log = logging.getLogger(__name__)
 # At most this many sends in one transaction: bounds the wait of the last one in a batch.
 MAX_BATCH = 256
 DELIVERED_EVERY_SECONDS = 0.1
-# Batches start at most this often: one send after a quiet moment goes at once, but under load
-# what arrives within this gap shares one batch.
-BATCH_GAP_SECONDS = float(__import__("os").environ.get("BATCH_GAP", "0.01"))
 
 
 class Batcher:
@@ -47,7 +44,6 @@ class Batcher:
         self._sends: list[tuple[SendRequest, asyncio.Future[SendOutcome]]] = []
         self._delivered: dict[tuple[str, str], str] = {}
         self._delivered_at = 0.0  # loop time of the last delivered write
-        self._batch_at = 0.0  # loop time the last batch started
         self._send_came = asyncio.Event()
         self._draining: asyncio.Task[None] | None = None
 
@@ -84,11 +80,8 @@ class Batcher:
                         async with asyncio.timeout(due):
                             await self._send_came.wait()
                     continue
-                # Let every socket woken in this turn of the loop add its frames first, and
-                # under load gather for a moment: a batch has fixed costs (its statements and
-                # commits) that small batches would pay per message.
-                await asyncio.sleep(max(0.0, self._batch_at + BATCH_GAP_SECONDS - self.loop.time()))
-                self._batch_at = self.loop.time()
+                # Let every socket woken in this turn of the loop add its frames first.
+                await asyncio.sleep(0)
                 self._write_batch()
         finally:
             self._draining = None

@@ -243,9 +243,14 @@ class MessagingService:
             sender = message.sender_id
             recipients = [uid for uid in item.member_ids if uid != sender] + [sender]
             self._bus.publish(recipients, MessageCreated(message.chat_id, message))
-        # Writing in a chat means the writer has seen it up to here (WhatsApp does the same).
+        # Writing in a chat means the writer has seen it up to here (WhatsApp does the same):
+        # each sender's newest message per chat.
+        read_upto: dict[tuple[str, str], str] = {}
+        for _, message in sent:
+            key = (message.sender_id, message.chat_id)
+            read_upto[key] = max(read_upto.get(key, ""), message.id)
         self._receipts.record_own_messages(
-            [(message.sender_id, message.chat_id, message.id) for _, message in sent]
+            [(user_id, chat_id, upto) for (user_id, chat_id), upto in read_upto.items()]
         )
         return [outcome if isinstance(outcome, ChatError) else outcome[0] for outcome in stored]
 
