@@ -6,6 +6,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 
 
 def new_id() -> str:
@@ -40,12 +41,30 @@ class MessageIdGenerator:
                 self._counter = 0
             self._last_ms = ms
             counter = self._counter
-        rand_b = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
-        value = (ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | rand_b
-        return str(uuid.UUID(int=value))
+        return _uuid7(ms, counter)
+
+
+def _uuid7(ms: int, counter: int) -> str:
+    rand_b = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
+    value = (ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | rand_b
+    return str(uuid.UUID(int=value))
 
 
 new_message_id = MessageIdGenerator()
+
+
+def message_id_above(newest: str, new_id: Callable[[], str]) -> str:
+    """An id from ``new_id`` if it sorts above ``newest`` ("" = none yet), else the next id
+    after ``newest`` (its millisecond, counter + 1): a writer whose clock is behind the last
+    one's still makes the chat's ids increase, at once and however far behind it is."""
+    candidate = new_id()
+    if candidate > newest:
+        return candidate
+    value = uuid.UUID(newest).int
+    ms, counter = value >> 80, (value >> 64) & 0xFFF
+    if counter == 0xFFF:  # counter exhausted: borrow the next millisecond
+        return _uuid7(ms + 1, 0)
+    return _uuid7(ms, counter + 1)
 
 
 def is_uuid(value: object) -> bool:

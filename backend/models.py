@@ -163,6 +163,52 @@ class Receipts:
 
 
 @dataclasses.dataclass(frozen=True)
+class ReceiptMove:
+    """Raise one member's watermarks to at least these ids ("" leaves one as it is)."""
+
+    chat_id: str
+    user_id: str
+    delivered_upto: str = ""
+    read_upto: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Watermarks:
+    """One member's receipt watermarks in one chat."""
+
+    user_id: str
+    delivered_upto: str
+    read_upto: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ReceiptsMoved:
+    """What a batch of receipt moves did in one chat: the chat's aggregate just before and
+    just after the batch's moves in it, the watermarks of the members who moved (as they are
+    now, in the order their moves were given) and the chat's current members (to announce
+    to)."""
+
+    chat_id: str
+    before: Receipts
+    after: Receipts
+    moved: tuple[Watermarks, ...]
+    member_ids: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class ChatActivity:
+    """A chat's "last message" moving forward, in the lists of ``member_ids`` (the members it
+    was sent to; a store that keeps one list per user writes theirs)."""
+
+    chat_id: str
+    message_id: str
+    at: datetime
+    preview: str
+    sender_id: str
+    member_ids: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
 class MemberReceipt:
     """When one member received and read one message (None: not yet)."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -10,12 +10,15 @@ from typing import Any, Protocol
 from backend.events import Event
 from backend.models import (
     Chat,
+    ChatActivity,
     Media,
     MediaSend,
     Member,
     Message,
     ReadableRange,
+    ReceiptMove,
     Receipts,
+    ReceiptsMoved,
     Role,
     SearchPage,
     SearchQuery,
@@ -102,6 +105,27 @@ class ChatStore(Protocol):
     ) -> dict[str, tuple[datetime | None, datetime | None]]:
         """By user: when their watermarks first reached ``message_id`` (delivered, read)."""
 
+    # --- batches: one round trip / one write for what many sends or receipts need ---------
+
+    def get_chats_and_members(
+        self, pairs: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[Chat, Member]]:
+        """``get_chat_and_member`` for many (chat id, user id) pairs in one round trip, keyed by
+        pair; pairs with no such chat or membership are left out."""
+
+    def current_member_ids_of(self, chat_ids: Collection[str]) -> dict[str, list[str]]:
+        """``current_member_ids`` of several chats in one round trip (chats with none left out)."""
+
+    def advance_receipts_many(
+        self, moves: Sequence[ReceiptMove], at: datetime
+    ) -> list[ReceiptsMoved]:
+        """``advance_receipts`` for each move, in one write.
+
+        Returns, for each chat in which some watermark moved, the chat's aggregate receipts
+        just before and just after the batch's moves in it, the members who moved (as they are
+        now) and the chat's current member ids.
+        """
+
     def add_group_chat(self, chat: Chat, members: list[Member]) -> None: ...
 
     def add_members(
@@ -154,6 +178,10 @@ class ChatListStore(Protocol):
         send) leave the newest id in place, with its own time, preview and sender.
         """
 
+    def record_activities(self, activities: Sequence[ChatActivity]) -> None:
+        """``record_activity`` for each, in as few writes as the engine allows (a batch of
+        sends: one statement in SQL)."""
+
     def list_user_chats(self, user_id: str) -> list[tuple[Chat, Member]]:
         """The user's chats (current and former) with their membership, each carrying its
         last message; most recent activity first (a chat nobody wrote in yet by when it was
@@ -179,6 +207,19 @@ class MessageStore(Protocol):
         they were made: a reader who has seen message N has seen every message below N.
 
         Returns the stored message and whether it is new.
+        """
+
+    def add_messages(
+        self, drafts: Sequence[Message], new_id: Callable[[], str]
+    ) -> list[tuple[Message, bool]]:
+        """``add_message`` for each draft, in order, in as few writes as the engine allows (one
+        transaction on SQL), with the same guarantees: ids made inside the serialised write and
+        committed in order, one stored message per (chat, sender, temp id) - a repeat inside
+        the batch gets the message its first occurrence stored, and False.
+
+        Raises ``ChatError`` before storing anything if one of the drafts cannot be stored
+        here at all (e.g. a reply where replies are not available); the caller can then store
+        them one by one to learn which.
         """
 
     def find_sent(self, chat_id: str, sender_id: str, temp_id: str) -> Message | None:

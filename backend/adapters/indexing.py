@@ -27,7 +27,7 @@ words are never *shown*, only missed ones can happen.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -66,6 +66,14 @@ class IndexingMessageStore:
         # store answers with the message as it is now, so a deleted one adds no words.
         self._index.put(message)
         return message, is_new
+
+    def add_messages(
+        self, drafts: Sequence[Message], new_id: Callable[[], str]
+    ) -> list[tuple[Message, bool]]:
+        stored = self._store.add_messages(drafts, new_id)
+        for message, _ in stored:  # (re-sends too, as above)
+            self._index.put(message)
+        return stored
 
     def find_sent(self, chat_id: str, sender_id: str, temp_id: str) -> Message | None:
         return self._store.find_sent(chat_id, sender_id, temp_id)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
+from typing import TypeVar
 
 from backend.errors import InvalidInput, NotFound
 from backend.events import ChatChanged
@@ -27,6 +29,10 @@ from backend.ports import (
     UnreadCounter,
     UserStore,
 )
+
+NOT_IN_CHAT = "This chat doesn't exist or you are not in it."
+Pair = tuple[str, str]  # (user id, chat id)
+_T = TypeVar("_T")
 
 
 class ChatService:
@@ -59,21 +65,48 @@ class ChatService:
         """
         chat, me = self.access_membership(user_id, chat_id)
         if not me.is_active:
-            raise NotFound("This chat doesn't exist or you are not in it.")
+            raise NotFound(NOT_IN_CHAT)
         return chat, me
 
     def access_membership(self, user_id: str, chat_id: str) -> tuple[Chat, Member]:
         """``access_chat`` that also lets in someone who left or was removed (their row says
         how far they may read)."""
-        found = self._chats.get_chat_and_member(chat_id, user_id) if is_uuid(chat_id) else None
-        if found is None:
-            raise NotFound("This chat doesn't exist or you are not in it.")
-        return found
+        return _or_raise(self.access_memberships([(user_id, chat_id)])[(user_id, chat_id)])
 
-    def access_recipients(self, user_id: str, chat_id: str) -> tuple[Chat, list[str]]:
-        """``access_chat`` and the ids of the chat's current members, for fan-out."""
-        chat, _ = self.access_chat(user_id, chat_id)
-        return chat, self._chats.current_member_ids(chat_id)
+    def access_memberships(
+        self, pairs: Collection[Pair]
+    ) -> dict[Pair, tuple[Chat, Member] | NotFound]:
+        """``access_membership`` for many (user id, chat id) pairs in one round trip (a batch
+        of receipts or sends): for each pair, what it would return or the error it would
+        raise."""
+        found = self._chats.get_chats_and_members(
+            [(chat_id, user_id) for user_id, chat_id in pairs if is_uuid(chat_id)]
+        )
+        return {
+            (user_id, chat_id): found.get((chat_id, user_id)) or NotFound(NOT_IN_CHAT)
+            for user_id, chat_id in pairs
+        }
+
+    def access_recipients(self, user_id: str, chat_id: str) -> list[str]:
+        """The door for fan-out: ``access_chat``'s check, answered with the ids of the chat's
+        current members (the caller among them)."""
+        return _or_raise(self.access_recipients_many([(user_id, chat_id)])[(user_id, chat_id)])
+
+    def access_recipients_many(self, pairs: Collection[Pair]) -> dict[Pair, list[str] | NotFound]:
+        """``access_recipients`` for many (user id, chat id) pairs in one round trip however
+        many there are (a batch of sends): for each pair, what it would return or the error it
+        would raise. Only current members pass, as through ``access_chat``: the caller must be
+        among the chat's current members."""
+        current = self._chats.current_member_ids_of(
+            {chat_id for _, chat_id in pairs if is_uuid(chat_id)}
+        )
+        doors: dict[Pair, list[str] | NotFound] = {}
+        for user_id, chat_id in pairs:
+            member_ids = current.get(chat_id, [])
+            doors[(user_id, chat_id)] = (
+                member_ids if user_id in member_ids else NotFound(NOT_IN_CHAT)
+            )
+        return doors
 
     def access_chat_members(self, user_id: str, chat_id: str) -> tuple[Chat, list[Member]]:
         """``access_chat`` with the current members (for fan-out and receipts) in the same trip.
@@ -83,7 +116,7 @@ class ChatService:
         """
         chat, me, members = self.access_history(user_id, chat_id)
         if not me.is_active:
-            raise NotFound("This chat doesn't exist or you are not in it.")
+            raise NotFound(NOT_IN_CHAT)
         return chat, members
 
     def access_history(self, user_id: str, chat_id: str) -> tuple[Chat, Member, list[Member]]:
@@ -105,7 +138,7 @@ class ChatService:
                 me = next((m for m in everyone if m.user_id == user_id), None)
                 if me is not None:
                     return chat, me, everyone
-        raise NotFound("This chat doesn't exist or you are not in it.")
+        raise NotFound(NOT_IN_CHAT)
 
     def readable_ranges(self, user_id: str, chat_id: str = "") -> list[ReadableRange]:
         """The one rule for which messages a user may read, as id ranges per chat (only
@@ -316,3 +349,9 @@ def _overlapped(me: Member, other: Member) -> bool:
     starts_before_i_left = me.is_active or other.visible_from < me.visible_upto
     ends_after_i_joined = other.is_active or other.visible_upto > me.visible_from
     return starts_before_i_left and ends_after_i_joined
+
+
+def _or_raise(door: _T | NotFound) -> _T:
+    if isinstance(door, NotFound):
+        raise door
+    return door

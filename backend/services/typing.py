@@ -31,7 +31,7 @@ class TypingService:
         Raises:
             NotFound: the chat does not exist or the caller is not a current member.
         """
-        _, member_ids = self._chats.access_recipients(user_id, chat_id)
+        member_ids = self._chats.access_recipients(user_id, chat_id)
         if is_typing:
             self._typing.start(chat_id, user_id, self._clock(), TYPING_LAPSE)
         else:

@@ -130,3 +130,20 @@ SAMPLE = str(uuid.uuid4())
 )
 def test_is_uuid_rejects_everything_else(value: object) -> None:
     assert not is_uuid(value)
+
+
+def test_an_id_above_the_newest_is_made_at_once_whatever_the_clock_says() -> None:
+    newest = new_message_id()
+    behind = "00000000-0000-7000-8000-000000000000"  # a clock at 1970
+
+    above = ids.message_id_above(newest, lambda: behind)
+    assert above > newest and is_uuid(above) and uuid.UUID(above).version == 7
+    assert (timestamp_ms(above), counter(above)) == (timestamp_ms(newest), counter(newest) + 1)
+    # at the end of a millisecond's counter, the next millisecond
+    full = str(uuid.UUID(int=(uuid.UUID(newest).int | (0xFFF << 64))))
+    after_full = ids.message_id_above(full, lambda: behind)
+    assert (timestamp_ms(after_full), counter(after_full)) == (timestamp_ms(full) + 1, 0)
+    # a clock that is ahead is simply used
+    ahead = new_message_id()
+    assert ids.message_id_above(newest, lambda: ahead) == ahead
+    assert ids.message_id_above("", lambda: behind) == behind

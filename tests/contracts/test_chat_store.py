@@ -6,6 +6,7 @@ membership, roles) gets its own block of tests here and runs on both engines at 
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import timedelta
 
@@ -13,7 +14,16 @@ import pytest
 
 from backend.adapters.sql.accounts import SqlUserStore
 from backend.adapters.sql.chats import SqlChatStore
-from backend.models import Chat, Member, Receipts, Role, User
+from backend.models import (
+    Chat,
+    ChatActivity,
+    Member,
+    ReceiptMove,
+    Receipts,
+    Role,
+    User,
+    Watermarks,
+)
 from tests.contracts.conftest import NOW, make_direct_chat, make_user
 
 # Ids in time order, as the message store makes them (only their order matters here).
@@ -175,3 +185,97 @@ def test_receipts_moving_at_once_announce_the_aggregate_both_reached(
             t.join()
         aggregates = [r[2].delivered_upto for r in results if r is not None]
         assert message in aggregates, f"round {n}: nobody saw both moves"
+
+
+# --- batches: get_chats_and_members / current_member_ids_of / record_activities /
+# --- advance_receipts_many -------------------------------------------------------------------
+
+UNKNOWN_CHAT = "00000000-0000-4000-8000-000000000000"
+
+
+def test_the_doors_of_many_pairs_in_one_call(
+    chat_store: SqlChatStore, chat: Chat, people: tuple[User, User, User]
+) -> None:
+    alice, bob, carol = people
+    other = make_direct_chat(chat_store, alice.id, carol.id)
+    found = chat_store.get_chats_and_members(
+        [
+            (chat.id, alice.id),
+            (chat.id, carol.id),  # carol is not in this chat
+            (other.id, carol.id),
+            (other.id, bob.id),  # nor bob in this one
+            (UNKNOWN_CHAT, alice.id),
+        ]
+    )
+    assert set(found) == {(chat.id, alice.id), (other.id, carol.id)}
+    assert found[(chat.id, alice.id)] == chat_store.get_chat_and_member(chat.id, alice.id)
+    assert found[(other.id, carol.id)] == chat_store.get_chat_and_member(other.id, carol.id)
+    assert chat_store.get_chats_and_members([]) == {}
+
+
+def test_current_member_ids_of_many_chats_leave_out_who_left(
+    chat_store: SqlChatStore, chat: Chat, people: tuple[User, User, User]
+) -> None:
+    alice, bob, carol = people
+    other = make_direct_chat(chat_store, alice.id, carol.id)
+    assert chat_store.end_membership(other.id, carol.id, NOW, M1)
+    found = chat_store.current_member_ids_of([chat.id, other.id, UNKNOWN_CHAT])
+    assert {k: sorted(v) for k, v in found.items()} == {
+        chat.id: sorted([alice.id, bob.id]),
+        other.id: [alice.id],
+    }
+    assert chat_store.current_member_ids_of([]) == {}
+
+
+def test_activities_of_many_chats_move_forward_in_one_write(
+    chat_store: SqlChatStore, chat: Chat, people: tuple[User, User, User]
+) -> None:
+    alice, bob, carol = people
+    other = make_direct_chat(chat_store, alice.id, carol.id)
+    at = NOW + timedelta(minutes=1)
+    chat_store.record_activities(
+        [ChatActivity(chat.id, M2, at, "second", bob.id), ChatActivity(other.id, M1, at, "x", "")]
+    )
+    chat_store.record_activities([ChatActivity(chat.id, M1, at, "first", alice.id)])
+    chat_store.record_activities([])
+
+    for chat_id, expected in ((chat.id, (M2, at, "second", bob.id)), (other.id, (M1, at, "x", ""))):
+        found = chat_store.get_chat_with_members(chat_id)
+        assert found is not None
+        assert dataclasses.astuple(found[0])[-4:] == expected
+
+
+def test_receipts_of_many_members_move_in_one_write(
+    chat_store: SqlChatStore, chat: Chat, people: tuple[User, User, User]
+) -> None:
+    alice, bob, carol = people
+    other = make_direct_chat(chat_store, alice.id, carol.id)
+    moved = chat_store.advance_receipts_many(
+        [
+            ReceiptMove(chat.id, bob.id, delivered_upto=M2),
+            ReceiptMove(other.id, carol.id, read_upto=M1),  # read implies delivered
+            ReceiptMove(chat.id, alice.id, delivered_upto=M2),
+            ReceiptMove(chat.id, bob.id, delivered_upto=M1),  # lower: changes nothing
+            ReceiptMove(chat.id, carol.id, delivered_upto=M3),  # not a member: nothing
+        ],
+        NOW,
+    )
+
+    by_chat = {m.chat_id: m for m in moved}
+    assert set(by_chat) == {chat.id, other.id}
+    ours = by_chat[chat.id]
+    assert ours.moved == (Watermarks(bob.id, M2, ""), Watermarks(alice.id, M2, ""))
+    assert (ours.before, ours.after) == (Receipts("", ""), Receipts(M2, ""))
+    assert set(ours.member_ids) == {alice.id, bob.id}
+    theirs = by_chat[other.id]
+    assert theirs.moved == (Watermarks(carol.id, M1, M1),)
+    assert theirs.before == theirs.after == Receipts("", "")  # alice has nothing there yet
+    # Moving to where they already are moves nothing; the first time reached is kept.
+    assert (
+        chat_store.advance_receipts_many(
+            [ReceiptMove(chat.id, bob.id, delivered_upto=M2)], NOW + timedelta(minutes=1)
+        )
+        == []
+    )
+    assert chat_store.receipt_times(chat.id, M2)[bob.id] == (NOW, None)
+    assert chat_store.advance_receipts_many([], NOW) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -313,3 +314,87 @@ def test_ids_commit_in_the_order_they_were_made(message_backend: MessageBackend)
     for seen in non_empty:
         newest = max(seen)
         assert seen == {i for i in final if i <= newest}
+
+
+# --- add_messages ----------------------------------------------------------------------------
+
+
+def test_a_batch_is_stored_in_order_and_a_repeated_temp_id_gets_the_first_message(
+    message_backend: MessageBackend,
+) -> None:
+    chat, alice, bob = message_backend.new_chat()
+    store, new_id = message_backend.store, MessageIdGenerator()
+    earlier, _ = store.add_message(draft(chat, alice, "earlier", "t0"), new_id)
+    results = store.add_messages(
+        [
+            draft(chat, alice, "one", "t1"),
+            draft(chat, bob, "two", "t1"),  # bob's own t1
+            draft(chat, alice, "one, sent twice", "t1"),  # alice's t1 again, in the batch
+            draft(chat, alice, "earlier, resent", "t0"),  # stored before the batch
+            draft(chat, alice, "no temp id"),
+        ],
+        new_id,
+    )
+
+    messages = [m for m, _ in results]
+    assert [is_new for _, is_new in results] == [True, True, False, False, True]
+    assert messages[2] == messages[0] and messages[0].content == text_content("one")
+    assert messages[3] == earlier
+    new = [messages[0], messages[1], messages[4]]
+    assert [m.id for m in new] == sorted(m.id for m in new) and earlier.id < new[0].id
+    assert store.list_after(chat, "", 10) == [earlier, *new]
+    assert store.add_messages([], new_id) == []
+
+
+def test_a_reply_in_a_batch_keeps_its_quote(message_backend: MessageBackend) -> None:
+    chat, alice, bob = message_backend.new_chat()
+    store, new_id = message_backend.store, MessageIdGenerator()
+    original = store.add_message(draft(chat, alice, "question"), new_id)[0]
+    batch = [
+        draft(chat, bob, "before the reply"),
+        dataclasses.replace(draft(chat, bob, "answer"), quote=Quote(original.id, alice, "q")),
+    ]
+    stored = [m for m, _ in store.add_messages(batch, new_id)]
+    assert store.list_after(chat, "", 10) == [original, *stored]
+    assert stored[1].quote == Quote(original.id, alice, "q")
+
+
+def ids_behind(offset: timedelta) -> Callable[[], str]:
+    """The ids a process whose clock is ``offset`` behind makes: UUIDv7 from its (late) clock,
+    with a counter within the millisecond, like ``MessageIdGenerator``."""
+    last = {"ms": 0, "counter": 0}
+
+    def make() -> str:
+        ms = time.time_ns() // 1_000_000 - int(offset.total_seconds() * 1000)
+        if ms <= last["ms"]:
+            ms, counter = last["ms"], last["counter"] + 1
+            if counter > 0xFFF:  # counter exhausted: borrow the next millisecond
+                ms, counter = ms + 1, 0
+        else:
+            counter = 0
+        last.update(ms=ms, counter=counter)
+        rand = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
+        return str(uuid.UUID(int=(ms << 80) | (0x7 << 76) | (counter << 64) | (0b10 << 62) | rand))
+
+    return make
+
+
+def test_a_writer_whose_clock_is_behind_still_commits_ids_above_the_newest(
+    message_backend: MessageBackend,
+) -> None:
+    """Two processes write to one chat, one with its clock a minute behind: every id is still
+    above the newest stored before it, at once, one at a time and in batches."""
+    chat, alice, bob = message_backend.new_chat()
+    store = message_backend.store
+    on_time, behind = MessageIdGenerator(), ids_behind(timedelta(minutes=1))
+    sent = []
+    for i in range(6):
+        writer, new_id = (alice, on_time) if i % 2 == 0 else (bob, behind)
+        sent.append(store.add_message(draft(chat, writer, f"m{i}"), new_id)[0])
+    sent += [
+        m for m, _ in store.add_messages([draft(chat, bob, "b1"), draft(chat, bob, "b2")], behind)
+    ]
+
+    ids = [m.id for m in sent]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert store.list_after(chat, "", 20) == sent

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +34,7 @@ from cassandra import ConsistencyLevel
 from cassandra.cluster import ResponseFuture, Session
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
-from backend.models import Chat, Member
+from backend.models import Chat, ChatActivity, Member
 from backend.ports import ChatStore
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -112,19 +112,34 @@ class CassandraChatList:
         sender_id: str,
         member_ids: list[str],
     ) -> None:
-        """One row per member, in small unlogged batches of members whose partitions the
-        same node holds, sent at once and all waited for: a failure raises, and the caller's
-        retry writes them again (the timestamps make a repeat harmless).
+        self.record_activities(
+            [ChatActivity(chat_id, message_id, at, preview, sender_id, tuple(member_ids))]
+        )
+
+    def record_activities(self, activities: Sequence[ChatActivity]) -> None:
+        """One row per member of each chat, in small unlogged batches of members whose
+        partitions the same node holds, all sent at once and all waited for: a failure raises,
+        and the caller's retry writes them again (the timestamps make a repeat harmless).
 
         Batches, not one request per row: for a group of 256, 256 requests cost the app 3-4
         times the CPU of 16 batches (the driver's per-request work) and the node 2-5 times
         (``bench/chat_list.py``). Grouped by the node, so the node each batch is routed to (a
         replica of its first row) holds every row of it, as with single-row writes.
         """
-        chat = uuid.UUID(chat_id)
-        last = (message_id, _micros(at), preview, sender_id)
-        stamp = write_time_of(message_id)
-        self._write_rows(member_ids, lambda user: (self._write, (user, chat, last, stamp)))
+        in_flight: list[ResponseFuture] = []
+        for a in activities:
+            chat = uuid.UUID(a.chat_id)
+            last = (a.message_id, _micros(a.at), a.preview, a.sender_id)
+            in_flight += self._send_rows(
+                list(a.member_ids), self._activity_row(chat, last, write_time_of(a.message_id))
+            )
+        for future in in_flight:
+            future.result()
+
+    def _activity_row(
+        self, chat: uuid.UUID, last: tuple[str, int, str, str], stamp: int
+    ) -> Callable[[uuid.UUID], tuple[PreparedStatement, Any]]:
+        return lambda user: (self._write, (user, chat, last, stamp))
 
     def refresh_preview(self, chat_id: str, message_id: str, preview: str) -> None:
         """Every list that ever held the chat (current and former members) gets the override;
@@ -134,11 +149,15 @@ class CassandraChatList:
             return
         chat, edited = uuid.UUID(chat_id), (message_id, preview)
         members = [member.user_id for member in found[1]]
-        self._write_rows(members, lambda user: (self._write_edited, (edited, user, chat)))
+        for future in self._send_rows(
+            members, lambda user: (self._write_edited, (edited, user, chat))
+        ):
+            future.result()
 
-    def _write_rows(
+    def _send_rows(
         self, member_ids: list[str], row: Callable[[uuid.UUID], tuple[PreparedStatement, Any]]
-    ) -> None:
+    ) -> list[ResponseFuture]:
+        """A row per member, sent in batches (``record_activities``); the caller waits."""
         in_flight: list[ResponseFuture] = []
         for users in self._by_node(member_ids):
             for start in range(0, len(users), ROWS_PER_BATCH):
@@ -148,8 +167,7 @@ class CassandraChatList:
                 for user in users[start : start + ROWS_PER_BATCH]:
                     batch.add(*row(user))
                 in_flight.append(self._session.execute_async(batch))
-        for future in in_flight:
-            future.result()
+        return in_flight
 
     def _by_node(self, member_ids: list[str]) -> list[list[uuid.UUID]]:
         """The members, grouped by the node that holds the first replica of their partition

@@ -39,7 +39,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from cassandra import ConsistencyLevel
 from cassandra.cluster import Session
@@ -55,6 +55,7 @@ from backend.adapters.cassandra.rows import (
     prepare,
 )
 from backend.content import dump_content
+from backend.ids import message_id_above
 from backend.models import Message
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,12 @@ class CassandraMessageStore:
 
     # --- writing ---------------------------------------------------------------------------
 
+    def add_messages(
+        self, drafts: Sequence[Message], new_id: Callable[[], str]
+    ) -> list[tuple[Message, bool]]:
+        """One by one (no transactions here), each under its chat's lease."""
+        return [self.add_message(draft, new_id) for draft in drafts]
+
     def add_message(self, draft: Message, new_id: Callable[[], str]) -> tuple[Message, bool]:
         chat = uuid.UUID(draft.chat_id)
         sender = uuid.UUID(draft.sender_id)
@@ -172,13 +179,9 @@ class CassandraMessageStore:
 
     @staticmethod
     def _id_above(last_id: str | None, new_id: Callable[[], str]) -> str:
-        """An id above the chat's newest, even if this process's clock is behind the last
-        writer's (ids are strictly increasing per process, so this ends quickly)."""
-        for _ in range(1_000_000):
-            candidate = new_id()
-            if last_id is None or candidate > last_id:
-                return candidate
-        raise RuntimeError("this process's clock is far behind the chat's newest message")
+        """An id above the chat's newest, at once, even if this process's clock is behind the
+        last writer's (``backend.ids.message_id_above``)."""
+        return message_id_above(last_id or "", new_id)
 
     def _write(self, chat: uuid.UUID, sender: uuid.UUID, message: Message) -> None:
         """The bucket, dedup and reply rows first, then the message itself: after a crash in

@@ -3,6 +3,7 @@ its last message: one write per message whatever the chat's size)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,17 @@ from sqlmodel import Session as DbSession
 from sqlmodel import col, select
 
 from backend.adapters.sql.tables import ChatMemberRow, ChatRow, ReceiptMarkRow
-from backend.models import Chat, ChatKind, Member, Receipts, Role
+from backend.models import (
+    Chat,
+    ChatActivity,
+    ChatKind,
+    Member,
+    ReceiptMove,
+    Receipts,
+    ReceiptsMoved,
+    Role,
+    Watermarks,
+)
 
 # The hot paths (every send and receipt) use Core statements on the tables: hydrating SQLModel
 # objects costs more than the SQL itself. Rows from either are read by attribute name.
@@ -110,10 +121,32 @@ _USER_CHATS = (
     .where(MEMBERS.c.user_id == sa.bindparam("user_id"))
     .order_by(sa.func.coalesce(CHATS.c.last_activity_at, CHATS.c.created_at).desc(), CHATS.c.id)
 )
+# The doors of a whole batch of sends or receipts in one trip: every (chat, member) row of the
+# batch's chats and users (the caller keeps the pairs it asked for).
+_CHATS_AND_MEMBERS = (
+    sa.select(CHATS, MEMBERS)
+    .join(MEMBERS, MEMBERS.c.chat_id == CHATS.c.id)
+    .where(
+        CHATS.c.id.in_(sa.bindparam("chat_ids", expanding=True)),
+        MEMBERS.c.user_id.in_(sa.bindparam("user_ids", expanding=True)),
+    )
+)
+_CURRENT_MEMBER_IDS_OF = sa.select(MEMBERS.c.chat_id, MEMBERS.c.user_id).where(
+    MEMBERS.c.chat_id.in_(sa.bindparam("chat_ids", expanding=True)), MEMBERS.c.left_at.is_(None)
+)
+# The watermarks of every member of some chats (current or not): a batch of receipt moves reads
+# them before and after.
+_WATERMARKS_OF = sa.select(
+    MEMBERS.c.chat_id,
+    MEMBERS.c.user_id,
+    MEMBERS.c.delivered_upto,
+    MEMBERS.c.read_upto,
+    MEMBERS.c.left_at.is_(None).label("is_active"),
+).where(MEMBERS.c.chat_id.in_(sa.bindparam("chat_ids", expanding=True)))
 # (UPDATE reserves column names for its own parameters, hence the b_ names.)
 _DELIVERED: sa.BindParameter[str] = sa.bindparam("b_delivered")
 _READ: sa.BindParameter[str] = sa.bindparam("b_read")
-# Raise each watermark only if the new value is ahead, and hand back the row if anything moved.
+# Raise each watermark only if the new value is ahead (run for many members at once).
 _ADVANCE_RECEIPTS = (
     sa.update(MEMBERS)
     .where(
@@ -127,7 +160,18 @@ _ADVANCE_RECEIPTS = (
         ),
         read_upto=sa.case((MEMBERS.c.read_upto < _READ, _READ), else_=MEMBERS.c.read_upto),
     )
-    .returning(*MEMBERS.columns)
+)
+# The chat's "last message", only ever forward (run for many chats at once).
+_ACTIVITY_ID: sa.BindParameter[str] = sa.bindparam("b_message_id")
+_RECORD_ACTIVITY = (
+    sa.update(CHATS)
+    .where(CHATS.c.id == sa.bindparam("b_chat_id"), CHATS.c.last_message_id < _ACTIVITY_ID)
+    .values(
+        last_message_id=_ACTIVITY_ID,
+        last_activity_at=sa.bindparam("b_at"),
+        last_preview=sa.bindparam("b_preview"),
+        last_sender_id=sa.bindparam("b_sender_id"),
+    )
 )
 
 
@@ -135,10 +179,29 @@ _ADVANCE_RECEIPTS = (
 # members without the other's move, and neither would announce the aggregate both reached (a
 # sender's ticks stuck at one). A per-chat transaction lock makes the second read the first's
 # commit. (SQLite has one writer at a time: the same order for free.) Seed 1: not the send lock.
-_LOCK_RECEIPTS = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:chat_id, 1))")
+# A batch takes its chats' locks in one statement, in the (sorted) order given, so two batches
+# never wait for each other crosswise.
+_LOCK_RECEIPTS = sa.text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(c, 1)) FROM unnest(CAST(:chat_ids AS text[])) c"
+)
 # Adding members counts the current ones and inserts in one transaction under this per-chat
 # lock, so the group limit holds across processes (seed 3: neither the send nor receipt lock).
 _LOCK_MEMBERSHIP = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:chat_id, 3))")
+
+
+# One member's (delivered_upto, read_upto, is_active), as a batch of receipt moves reads them.
+_Marks = tuple[str, str, bool]
+
+
+def _aggregate(members: Iterable[_Marks]) -> Receipts:
+    """``Receipts.of`` on watermarks: current members only."""
+    current = [(delivered, read) for delivered, read, active in members if active]
+    if not current:
+        return Receipts()
+    return Receipts(
+        delivered_upto=min(delivered for delivered, _ in current),
+        read_upto=min(read for _, read in current),
+    )
 
 
 class SqlChatStore:
@@ -327,16 +390,24 @@ class SqlChatStore:
         sender_id: str,
         member_ids: list[str],
     ) -> None:
+        self.record_activities([ChatActivity(chat_id, message_id, at, preview, sender_id)])
+
+    def record_activities(self, activities: Sequence[ChatActivity]) -> None:
+        if not activities:
+            return
         with self._engine.begin() as conn:
             conn.execute(
-                sa.update(CHATS)
-                .where(CHATS.c.id == chat_id, CHATS.c.last_message_id < message_id)
-                .values(
-                    last_message_id=message_id,
-                    last_activity_at=at,
-                    last_preview=preview,
-                    last_sender_id=sender_id,
-                )
+                _RECORD_ACTIVITY,
+                [
+                    {
+                        "b_chat_id": a.chat_id,
+                        "b_message_id": a.message_id,
+                        "b_at": a.at,
+                        "b_preview": a.preview,
+                        "b_sender_id": a.sender_id,
+                    }
+                    for a in activities
+                ],
             )
 
     def with_activity(self, user_id: str, chat: Chat) -> Chat:
@@ -361,31 +432,108 @@ class SqlChatStore:
         with self._engine.connect() as conn:
             return list(conn.execute(_CURRENT_MEMBER_IDS, {"chat_id": chat_id}).scalars())
 
+    def get_chats_and_members(
+        self, pairs: Collection[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[Chat, Member]]:
+        if not pairs:
+            return {}
+        wanted = set(pairs)
+        params = {
+            "chat_ids": sorted({chat_id for chat_id, _ in wanted}),
+            "user_ids": sorted({user_id for _, user_id in wanted}),
+        }
+        with self._engine.connect() as conn:
+            rows = conn.execute(_CHATS_AND_MEMBERS, params).all()
+        chats: dict[str, Chat] = {}
+        found: dict[tuple[str, str], tuple[Chat, Member]] = {}
+        for row in rows:
+            key = (row.chat_id, row.user_id)
+            if key in wanted:
+                chat = chats.get(row.chat_id) or chats.setdefault(row.chat_id, _chat(row))
+                found[key] = (chat, _member(row))
+        return found
+
+    def current_member_ids_of(self, chat_ids: Collection[str]) -> dict[str, list[str]]:
+        if not chat_ids:
+            return {}
+        found: dict[str, list[str]] = {}
+        with self._engine.connect() as conn:
+            for chat_id, user_id in conn.execute(
+                _CURRENT_MEMBER_IDS_OF, {"chat_ids": sorted(set(chat_ids))}
+            ):
+                found.setdefault(chat_id, []).append(user_id)
+        return found
+
     def advance_receipts(
         self, chat_id: str, user_id: str, delivered_upto: str, read_upto: str, at: datetime
     ) -> tuple[Member, Receipts, Receipts] | None:
-        # Reading implies having received: delivered never trails read.
-        params = {
-            "b_chat_id": chat_id,
-            "b_user_id": user_id,
-            "b_delivered": max(delivered_upto, read_upto),
-            "b_read": read_upto,
-        }
+        moved = self.advance_receipts_many(
+            [ReceiptMove(chat_id, user_id, delivered_upto, read_upto)], at
+        )
+        if not moved:
+            return None
+        found = self.get_chat_and_member(chat_id, user_id)
+        assert found is not None  # it just moved: member rows are never deleted
+        return found[1], moved[0].before, moved[0].after
+
+    def advance_receipts_many(
+        self, moves: Sequence[ReceiptMove], at: datetime
+    ) -> list[ReceiptsMoved]:
+        # One move per member, to the highest of each watermark asked; reading implies having
+        # received, so delivered never trails read.
+        wanted: dict[tuple[str, str], tuple[str, str]] = {}
+        for move in moves:
+            delivered, read = wanted.get((move.chat_id, move.user_id), ("", ""))
+            read = max(read, move.read_upto)
+            wanted[(move.chat_id, move.user_id)] = (max(delivered, move.delivered_upto, read), read)
+        if not wanted:
+            return []
+        chat_ids = sorted({chat_id for chat_id, _ in wanted})
         with self._engine.begin() as conn:
             if self._serialise_receipts:
-                conn.execute(_LOCK_RECEIPTS, {"chat_id": chat_id})
-            before = _receipts(conn.execute(_AGGREGATE, {"chat_id": chat_id}).one())
-            row = conn.execute(_ADVANCE_RECEIPTS, params).first()
-            if row is None:
-                return None
-            marks = [("d", row.delivered_upto), ("r", row.read_upto)]
+                conn.execute(_LOCK_RECEIPTS, {"chat_ids": chat_ids})
+            before = self._watermarks(conn, chat_ids)
             conn.execute(
-                self._mark,
+                _ADVANCE_RECEIPTS,
                 [
-                    {"chat_id": chat_id, "user_id": user_id, "kind": k, "upto": upto, "at": at}
-                    for k, upto in marks
-                    if upto
+                    {"b_chat_id": c, "b_user_id": u, "b_delivered": d, "b_read": r}
+                    for (c, u), (d, r) in wanted.items()
                 ],
             )
-            after = _receipts(conn.execute(_AGGREGATE, {"chat_id": chat_id}).one())
-        return _member(row), before, after
+            # Read back inside the write: the rows as this transaction left them.
+            after = self._watermarks(conn, chat_ids)
+            moved: dict[str, list[Watermarks]] = {}
+            for chat_id, user_id in wanted:
+                old, new = before[chat_id].get(user_id), after[chat_id].get(user_id)
+                if new is None or (old is not None and old[:2] == new[:2]):
+                    continue
+                moved.setdefault(chat_id, []).append(Watermarks(user_id, new[0], new[1]))
+            marks = [
+                {"chat_id": chat_id, "user_id": m.user_id, "kind": kind, "upto": upto, "at": at}
+                for chat_id, members in moved.items()
+                for m in members
+                for kind, upto in (("d", m.delivered_upto), ("r", m.read_upto))
+                if upto
+            ]
+            if marks:
+                conn.execute(self._mark, marks)
+        return [
+            ReceiptsMoved(
+                chat_id=chat_id,
+                before=_aggregate(before[chat_id].values()),
+                after=_aggregate(after[chat_id].values()),
+                moved=tuple(members),
+                member_ids=tuple(user for user, marks in after[chat_id].items() if marks[2]),
+            )
+            for chat_id, members in moved.items()
+        ]
+
+    @staticmethod
+    def _watermarks(conn: sa.Connection, chat_ids: list[str]) -> dict[str, dict[str, _Marks]]:
+        """Every member's watermarks in the chats, by chat then user."""
+        found: dict[str, dict[str, _Marks]] = {chat_id: {} for chat_id in chat_ids}
+        for chat_id, user_id, delivered, read, active in conn.execute(
+            _WATERMARKS_OF, {"chat_ids": chat_ids}
+        ):
+            found[chat_id][user_id] = (delivered, read, bool(active))
+        return found

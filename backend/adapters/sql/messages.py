@@ -10,17 +10,19 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session as DbSession
 from sqlmodel import col, select
 
-from backend.adapters.sql.tables import HiddenMessageRow, MessageReactionRow, MessageRow
+from backend.adapters.sql.tables import ChatRow, HiddenMessageRow, MessageReactionRow, MessageRow
 from backend.content import dump_content, load_content
+from backend.ids import message_id_above
 from backend.models import Message, Quote, Reaction
 
 # Core statements on the table: the send path runs these on every message, and hydrating
 # SQLModel objects would cost more than the SQL.
 MESSAGES: sa.Table = MessageRow.__table__  # type: ignore[attr-defined]
-
+CHATS: sa.Table = ChatRow.__table__  # type: ignore[attr-defined]
 
 REACTIONS: sa.Table = MessageReactionRow.__table__  # type: ignore[attr-defined]
 HIDDEN: sa.Table = HiddenMessageRow.__table__  # type: ignore[attr-defined]
@@ -88,8 +90,48 @@ def with_reactions(conn: sa.Connection, rows: Sequence[Any]) -> list[Message]:
 
 # PostgreSQL: a transaction-scoped advisory lock per chat, taken before the id is made. Sends to
 # one chat (from any process) queue on it until the holder commits, so ids commit in the order
-# they were made; other chats, and everything that touches the chat's row, are not held up.
-_LOCK_CHAT = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:chat_id, 0))")
+# they were made; other chats, and everything that touches the chat's row, are not held up. A
+# batch takes its chats' locks in one statement, in sorted order, so two batches never wait
+# for each other crosswise.
+_LOCK_CHATS = sa.text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(c, 0)) FROM unnest(CAST(:chat_ids AS text[])) c"
+)
+# The newest stored id of each chat (one index seek per chat, under the lock above): new ids are
+# made above it, so they increase even when this process's clock is behind the last writer's.
+_NEWEST_IDS = sa.select(
+    CHATS.c.id,
+    sa.select(sa.func.max(MESSAGES.c.id)).where(MESSAGES.c.chat_id == CHATS.c.id).scalar_subquery(),
+).where(CHATS.c.id.in_(sa.bindparam("chat_ids", expanding=True)))
+# What a batch's senders already sent under its temp ids (exact triples are picked in Python;
+# the unique index on (chat_id, sender_id, temp_id) serves the lookup).
+_SENT_UNDER = sa.select(MESSAGES).where(
+    MESSAGES.c.chat_id.in_(sa.bindparam("chat_ids", expanding=True)),
+    MESSAGES.c.sender_id.in_(sa.bindparam("sender_ids", expanding=True)),
+    MESSAGES.c.temp_id.in_(sa.bindparam("temp_ids", expanding=True)),
+)
+
+
+# A batch's rows in one statement, leaving out those whose (chat, sender, temp id) is already
+# stored - a resend - and naming those it stored (on SQLite with their rowids: the search index
+# rows share them).
+def _insert_new(dialect: str) -> sa.Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    rowid = sa.literal_column("rowid") if dialect == "sqlite" else sa.literal(0)
+    return insert(MESSAGES).on_conflict_do_nothing().returning(MESSAGES.c.id, rowid)
+
+
+def _row(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "chat_id": message.chat_id,
+        "sender_id": message.sender_id,
+        "temp_id": message.temp_id or None,
+        "content": dump_content(message.content),
+        "created_at": message.created_at,
+        "reply_to": message.quote.message_id if message.quote else None,
+        "quote": dump_quote(message.quote),
+        "forwarded": message.forwarded,
+    }
 
 
 class SqlMessageStore:
@@ -99,44 +141,89 @@ class SqlMessageStore:
         # SQLite has one writer at a time anyway; holding this lock from choosing the id to the
         # commit makes ids commit in the order they were made, so a reader who has seen message
         # N has seen everything below N (the receipts depend on it). PostgreSQL serialises per
-        # chat in the database instead (_LOCK_CHAT), which also holds across processes.
+        # chat in the database instead (_LOCK_CHATS), which also holds across processes.
         self._lock_per_chat = engine.dialect.name == "postgresql"
         self._write_lock: contextlib.AbstractContextManager[object] = (
             contextlib.nullcontext() if self._lock_per_chat else threading.Lock()
         )
+        self._insert = _insert_new(engine.dialect.name)
 
     def add_message(self, draft: Message, new_id: Callable[[], str]) -> tuple[Message, bool]:
-        with self._write_lock:
-            message = draft
-            try:
-                with self._engine.begin() as conn:
-                    if self._lock_per_chat:
-                        conn.execute(_LOCK_CHAT, {"chat_id": draft.chat_id})
-                    message = dataclasses.replace(draft, id=new_id())
-                    inserted = conn.execute(
-                        sa.insert(MESSAGES).values(
-                            id=message.id,
-                            chat_id=message.chat_id,
-                            sender_id=message.sender_id,
-                            temp_id=message.temp_id or None,
-                            content=dump_content(message.content),
-                            created_at=message.created_at,
-                            reply_to=message.quote.message_id if message.quote else None,
-                            quote=dump_quote(message.quote),
-                            forwarded=message.forwarded,
-                        )
-                    )
-                    if self._search is not None:  # findable from the moment it is stored
-                        # (FTS5 shares SQLite's rowid; psycopg has no lastrowid at all)
-                        rowid = None if self._lock_per_chat else inserted.lastrowid
-                        self._search.index(conn, rowid, message)
-                return message, True
-            except sa.exc.IntegrityError:
-                pass
-        existing = self.find_sent(message.chat_id, message.sender_id, message.temp_id)
-        if existing is None:  # the conflict was something else: let it surface
-            raise RuntimeError("message insert conflicted without a duplicate temp id")
-        return existing, False
+        return self.add_messages([draft], new_id)[0]
+
+    def add_messages(
+        self, drafts: Sequence[Message], new_id: Callable[[], str]
+    ) -> list[tuple[Message, bool]]:
+        if not drafts:
+            return []
+        with self._write_lock, self._engine.begin() as conn:
+            return self._add(conn, drafts, new_id)
+
+    def _add(
+        self, conn: sa.Connection, drafts: Sequence[Message], new_id: Callable[[], str]
+    ) -> list[tuple[Message, bool]]:
+        """Make the ids and insert the rows (and their search rows) in the caller's
+        transaction; a temp id already stored - before, or earlier in this batch - gets the
+        message stored under it."""
+        chat_ids = sorted({draft.chat_id for draft in drafts})
+        if self._lock_per_chat:
+            conn.execute(_LOCK_CHATS, {"chat_ids": chat_ids})
+        newest: dict[str, str] = {
+            chat_id: newest_id or ""
+            for chat_id, newest_id in conn.execute(_NEWEST_IDS, {"chat_ids": chat_ids})
+        }
+        made: list[Message] = []  # per draft: the message made for it (or for its first copy)
+        by_temp_id: dict[tuple[str, str, str], Message] = {}
+        rows: list[Message] = []
+        for draft in drafts:
+            key = (draft.chat_id, draft.sender_id, draft.temp_id)
+            if draft.temp_id and key in by_temp_id:
+                made.append(by_temp_id[key])
+                continue
+            message = dataclasses.replace(
+                draft, id=message_id_above(newest.get(draft.chat_id, ""), new_id)
+            )
+            newest[draft.chat_id] = message.id
+            if draft.temp_id:
+                by_temp_id[key] = message
+            made.append(message)
+            rows.append(message)
+        stored: dict[str, int] = dict(conn.execute(self._insert, [_row(m) for m in rows]).all())
+        if self._search is not None:  # findable from the moment it is stored
+            for message in rows:
+                if message.id in stored:
+                    self._search.index(conn, stored[message.id], message)
+        # Rows the insert left out: their temp id was stored before (a resend).
+        earlier = self._sent_under_temp_ids(conn, [m for m in rows if m.id not in stored])
+        results: list[tuple[Message, bool]] = []
+        answered: set[str] = set()
+        for message in made:
+            if message.id in stored:
+                results.append((message, message.id not in answered))
+                answered.add(message.id)
+                continue
+            existing = earlier.get((message.chat_id, message.sender_id, message.temp_id))
+            if existing is None:  # left out for something else: let it surface
+                raise RuntimeError("a message insert was refused without a stored temp id")
+            results.append((existing, False))
+        return results
+
+    def _sent_under_temp_ids(
+        self, conn: sa.Connection, drafts: Sequence[Message]
+    ) -> dict[tuple[str, str, str], Message]:
+        keys = {(d.chat_id, d.sender_id, d.temp_id) for d in drafts if d.temp_id}
+        if not keys:
+            return {}
+        rows = conn.execute(
+            _SENT_UNDER,
+            {
+                "chat_ids": sorted({k[0] for k in keys}),
+                "sender_ids": sorted({k[1] for k in keys}),
+                "temp_ids": sorted({k[2] for k in keys}),
+            },
+        ).all()
+        rows = [row for row in rows if (row.chat_id, row.sender_id, row.temp_id) in keys]
+        return {(m.chat_id, m.sender_id, m.temp_id): m for m in with_reactions(conn, rows)}
 
     def find_sent(self, chat_id: str, sender_id: str, temp_id: str) -> Message | None:
         query = sa.select(MESSAGES).where(
