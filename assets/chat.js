@@ -14,6 +14,72 @@
     input.form?.requestSubmit();
   });
 
+  // Keeping up with the newest message. A reader at the end of the list (within two rows of
+  // it) stays there when the content changes - a new message, a trimmed window, a photo that
+  // loaded: Virtuoso's own following (followOutput) loses the end once the window trims rows
+  // from its top or a row is taller than estimated, and then stops following. Whether the
+  // reader is at the end is judged on every scroll (near the end, or moving up away from it),
+  // and once a frame a change of height finds them there or not. Sending always goes to the
+  // end (as on WhatsApp), for a moment while the new row appears and is measured; a hand on
+  // the wheel or the screen ends that at once.
+  const NEAR_END = 128; // px: two rows
+  let stickUntil = 0;
+  let atEnd = true;
+  let shown = null; // the list element last seen (a chat opened anew starts at its end)
+  let seenHeight = 0;
+  let seenTop = 0;
+  document.addEventListener(
+    "scroll",
+    (event) => {
+      const list = event.target;
+      if (!(list instanceof Element) || list.id !== "message-list") return;
+      if (list !== shown) return;
+      const below = list.scrollHeight - list.scrollTop - list.clientHeight;
+      if (below < NEAR_END) atEnd = true;
+      else if (list.scrollTop < seenTop) atEnd = false; // moved up, away from the end
+      // (moved down, not to the end: the list keeping its rows in place as rows above it
+      // are added or measured, or a reader on their way down - neither changes where they are)
+      seenTop = list.scrollTop;
+    },
+    true, // scroll events do not bubble
+  );
+  const follow = () => {
+    const list = document.getElementById("message-list");
+    if (list !== shown) {
+      shown = list;
+      atEnd = true;
+      seenHeight = list ? list.scrollHeight : 0;
+      seenTop = list ? list.scrollTop : 0;
+    } else if (list) {
+      const height = list.scrollHeight;
+      const behind = height - list.scrollTop - list.clientHeight > 1;
+      if (behind && ((height !== seenHeight && atEnd) || Date.now() < stickUntil)) {
+        list.scrollTop = height;
+        atEnd = true;
+      }
+      seenHeight = height;
+      seenTop = list.scrollTop;
+    }
+    requestAnimationFrame(follow);
+  };
+  requestAnimationFrame(follow);
+  window.chatStickToBottom = () => {
+    stickUntil = Date.now() + 1500;
+  };
+  document.addEventListener(
+    "submit",
+    (event) => {
+      const form = event.target;
+      if (form instanceof HTMLFormElement && form.querySelector("[data-testid=message-input]")) {
+        window.chatStickToBottom();
+      }
+    },
+    true,
+  );
+  for (const type of ["wheel", "touchmove"]) {
+    document.addEventListener(type, () => { stickUntil = 0; }, { passive: true, capture: true });
+  }
+
   let hiddenButton = null;
   const observer = new MutationObserver(() => {
     // A page that loads in a background tab says so as soon as it can.

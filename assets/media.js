@@ -71,6 +71,7 @@
     };
     uploads.set(entry.tempId, entry);
     announce(entry);
+    window.chatStickToBottom?.(); // the file's bubble is one's own send: show it (chat.js)
     transmit(entry);
   }
 

@@ -244,10 +244,17 @@ def test_a_new_message_scrolls_into_view_only_for_a_reader_at_the_bottom(person,
     send(alice.page, "first new one")
     expect(page.locator(".message-text", has_text="first new one")).to_be_in_viewport()
 
-    # Reading further up: what the reader is looking at stays where it is.
+    # Reading further up: what the reader is looking at stays where it is. (Just after a
+    # change Virtuoso may still align the end once more, undoing a scroll made at that moment:
+    # the reader scrolls again, as a person would.)
     scroller = page.get_by_test_id("message-list")
-    scroller.evaluate("el => el.scrollBy(0, -600)")
-    page.wait_for_timeout(500)
+    below = "el => el.scrollHeight - el.scrollTop - el.clientHeight"
+    for _ in range(5):
+        scroller.evaluate("el => el.scrollBy(0, -600)")
+        page.wait_for_timeout(500)
+        if scroller.evaluate(below) > 400:
+            break
+    assert scroller.evaluate(below) > 400
     first_in_view = scroller.evaluate(
         """el => [...el.querySelectorAll('.message-text')]
               .find(p => p.getBoundingClientRect().top >= el.getBoundingClientRect().top)
@@ -257,12 +264,42 @@ def test_a_new_message_scrolls_into_view_only_for_a_reader_at_the_bottom(person,
     expect(anchor).to_be_in_viewport()
     send(alice.page, "second new one")
     second = page.locator(".message-text", has_text="second new one")
-    expect(second).to_be_attached()
+    # It has arrived (announced to screen readers) though its row, out of view, may not be
+    # rendered at all.
+    expect(page.get_by_text("New message from Alice: second new one")).to_be_attached()
     page.wait_for_timeout(500)
     # Not taken to the new message; still reading the same place (the view may shift by at
     # most a row as the list measures the new one).
     expect(second).not_to_be_in_viewport()
     expect(anchor).to_be_in_viewport()
+
+
+def test_a_reader_at_the_bottom_keeps_up_and_ones_own_send_always_shows(person, app_services):
+    """Rows grow a little after they are placed (their time and ticks render late): a reader
+    at the bottom is still followed after many messages, and a sender who scrolled up is taken
+    to what they just sent."""
+    alice, bob = person("Alice"), person("Bob")
+    chat_id = start_chat(alice, bob)
+    users = app_services.accounts.search_users("", alice.username)
+    alice_id = next(u.id for u in users if u.username == alice.username)
+    for i in range(300):
+        app_services.messaging.send_message(
+            alice_id, chat_id, {"type": "text", "text": f"older {i:03d}"}, f"older-{i}"
+        )
+    for page in (alice.page, bob.page):
+        page.reload()
+        page.get_by_test_id(f"chat-item-{chat_id}").click()
+        expect(page.locator(".message-text", has_text="older 299")).to_be_in_viewport()
+
+    for i in range(8):
+        send(alice.page, f"new {i}")
+        for page in (bob.page, alice.page):
+            expect(page.locator(".message-text", has_text=f"new {i}")).to_be_in_viewport()
+
+    bob.page.get_by_test_id("message-list").evaluate("el => el.scrollBy(0, -900)")
+    bob.page.wait_for_timeout(300)
+    send(bob.page, "my own reply")
+    expect(bob.page.locator(".message-text", has_text="my own reply")).to_be_in_viewport()
 
 
 def test_a_chat_opened_while_the_other_is_typing_shows_it_until_they_go_quiet(

@@ -1,7 +1,6 @@
 """The right pane: the chat header, the message list and the composer."""
 
 import reflex as rx
-from reflex.vars.base import Var
 
 from chat_web.components.emoji_picker import composer_emoji_button
 from chat_web.components.finder import chat_search_bar, chat_search_button
@@ -286,8 +285,10 @@ def message_list() -> rx.Component:
             # Only for chats too short to scroll: Virtuoso's bottom alignment makes pages put
             # above jump, and a chat with older pages fills the pane anyway.
             align_to_bottom=(~ConversationState.has_older) & (window.length() < SHORT_CHAT),
-            # New messages scroll into view only for a reader who is at the bottom already.
-            follow_output=Var(_js_expr="((atBottom) => (atBottom ? 'auto' : false))"),
+            # New messages scroll into view only for a reader who is at the bottom already:
+            # assets/chat.js follows the end, not Virtuoso's followOutput (which loses the end
+            # when the window trims rows from its top, and pulls back a reader who scrolls up
+            # while it is still settling).
             start_reached=ConversationState.load_older,
             increase_viewport_by={"top": 200, "bottom": 100},
             default_item_height=ROW_HEIGHT,
