@@ -197,3 +197,23 @@ def test_the_rate_limit_refuses_mid_batch_and_a_resend_inside_it_is_still_answer
     )
     assert kinds(later) == [Message, RateLimited]
     assert later[0] == outcomes[2]
+
+
+def test_every_message_of_a_batch_is_findable_the_moment_it_is_stored(
+    services: Services, alice: Person, bob: Person, chat: Chat
+) -> None:
+    outcomes = services.messaging.send_messages(
+        [
+            request(alice, chat, "quarterly budget", "a1"),
+            request(bob, chat, "👍", "b1"),  # no words: nothing to index, nothing refused
+            request(bob, chat, "budget approved", "b2"),
+            request(alice, chat, "quarterly budget", "a1"),  # a resend: indexed once
+        ]
+    )
+
+    assert kinds(outcomes) == [Message] * 4
+    hits = services.search.search_messages(bob.id, "budget").hits
+    assert sorted(hit.message.content["text"] for hit in hits) == [
+        "budget approved",
+        "quarterly budget",
+    ]

@@ -31,8 +31,9 @@ HIDDEN: sa.Table = HiddenMessageRow.__table__  # type: ignore[attr-defined]
 class SearchWriter(Protocol):
     """Keeps a search index in step with the messages, inside the store's own transaction."""
 
-    def index(self, conn: sa.Connection, rowid: int | None, message: Message) -> None:
-        """Index a new message; ``rowid`` is its SQLite rowid (None on PostgreSQL)."""
+    def index(self, conn: sa.Connection, stored: Sequence[tuple[int | None, Message]]) -> None:
+        """Index new messages, each with its SQLite rowid (None on PostgreSQL), in one
+        statement: the send path indexes a whole batch at once."""
 
     def unindex(self, conn: sa.Connection, message_id: str) -> None: ...
 
@@ -190,9 +191,7 @@ class SqlMessageStore:
             rows.append(message)
         stored: dict[str, int] = dict(conn.execute(self._insert, [_row(m) for m in rows]).all())
         if self._search is not None:  # findable from the moment it is stored
-            for message in rows:
-                if message.id in stored:
-                    self._search.index(conn, stored[message.id], message)
+            self._search.index(conn, [(stored[m.id], m) for m in rows if m.id in stored])
         # Rows the insert left out: their temp id was stored before (a resend).
         earlier = self._sent_under_temp_ids(conn, [m for m in rows if m.id not in stored])
         results: list[tuple[Message, bool]] = []

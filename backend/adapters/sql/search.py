@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -130,12 +131,12 @@ class SqliteSearchIndex:
 
     # --- writes, inside the caller's transaction ---------------------------------------------
 
-    def index(self, conn: sa.Connection, rowid: int | None, message: Message) -> None:
-        if rowid is None:
+    def index(self, conn: sa.Connection, stored: Sequence[tuple[int | None, Message]]) -> None:
+        if any(rowid is None for rowid, _ in stored):
             raise ValueError("FTS5 rows take the message row's rowid")
-        row = index_row(rowid, message)
-        if row is not None:
-            conn.execute(_INDEX, row)
+        rows = [row for rowid, message in stored if (row := index_row(rowid or 0, message))]
+        if rows:
+            conn.execute(_INDEX, rows)
 
     def unindex(self, conn: sa.Connection, message_id: str) -> None:
         if self._source is None:
@@ -148,7 +149,8 @@ class SqliteSearchIndex:
         """The message's words changed (an edit): the index now holds exactly the new ones."""
         self.unindex(conn, message.id)
         if self._source is None:
-            self.index(conn, conn.execute(_ROWID, {"message_id": message.id}).scalar_one(), message)
+            rowid = conn.execute(_ROWID, {"message_id": message.id}).scalar_one()
+            self.index(conn, [(rowid, message)])
         else:
             self._add_entry(conn, message)
 
@@ -182,7 +184,7 @@ class SqliteSearchIndex:
         for tie in range(_TIES):
             rowid = entry_rowid(message.id, tie)
             if conn.execute(_ENTRY, {**entry, "rowid": rowid}).rowcount:
-                self.index(conn, rowid, message)
+                self.index(conn, [(rowid, message)])
                 return
         raise RuntimeError(f"no free search rowid for message {message.id}")
 

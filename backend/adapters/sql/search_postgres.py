@@ -36,6 +36,7 @@ import base64
 import functools
 import hashlib
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -142,11 +143,11 @@ class PostgresSearchIndex:
 
     # --- writes inside the SQL message stores' transactions ----------------------------------
 
-    def index(self, conn: sa.Connection, rowid: int | None, message: Message) -> None:
-        """Index a new message (``rowid`` is SQLite's business; ignored here)."""
-        row = index_row(message)
-        if row is not None:
-            conn.execute(_PUT, row)
+    def index(self, conn: sa.Connection, stored: Sequence[tuple[int | None, Message]]) -> None:
+        """Index new messages (their rowids are SQLite's business; ignored here)."""
+        rows = [row for _, message in stored if (row := index_row(message)) is not None]
+        if rows:
+            conn.execute(_PUT, rows)
 
     def unindex(self, conn: sa.Connection, message_id: str) -> None:
         conn.execute(_REMOVE, {"message_id": message_id})
