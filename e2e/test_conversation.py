@@ -119,15 +119,20 @@ def settled_box(page, locator, quiet_ms: int = 300, timeout_ms: int = 5000):
     return box
 
 
+def seed_messages(app_services, sender, chat_id: str, texts: list[str]) -> None:
+    """Store messages from ``sender`` straight through the services (a chat with a past)."""
+    users = app_services.accounts.search_users("", sender.username)
+    sender_id = next(u.id for u in users if u.username == sender.username)
+    for i, text in enumerate(texts):
+        app_services.messaging.send_message(
+            sender_id, chat_id, {"type": "text", "text": text}, f"seed-{i}"
+        )
+
+
 def test_a_long_chat_opens_at_the_newest_and_pages_older_in_without_jumping(person, app_services):
     alice, bob = person("Alice"), person("Bob")
     chat_id = start_chat(alice, bob)
-    users = app_services.accounts.search_users("", alice.username)
-    alice_id = next(u.id for u in users if u.username == alice.username)
-    for i in range(120):
-        app_services.messaging.send_message(
-            alice_id, chat_id, {"type": "text", "text": f"history {i:03d}"}, f"seed-{i}"
-        )
+    seed_messages(app_services, alice, chat_id, [f"history {i:03d}" for i in range(120)])
     page = alice.page
     page.reload()
     bubbles = page.get_by_test_id("message")
@@ -229,12 +234,7 @@ def test_a_chat_open_in_a_hidden_tab_is_delivered_not_read_until_shown(person):
 def test_a_new_message_scrolls_into_view_only_for_a_reader_at_the_bottom(person, app_services):
     alice, bob = person("Alice"), person("Bob")
     chat_id = start_chat(alice, bob)
-    users = app_services.accounts.search_users("", alice.username)
-    alice_id = next(u.id for u in users if u.username == alice.username)
-    for i in range(60):
-        app_services.messaging.send_message(
-            alice_id, chat_id, {"type": "text", "text": f"older {i:03d}"}, f"older-{i}"
-        )
+    seed_messages(app_services, alice, chat_id, [f"older {i:03d}" for i in range(60)])
     page = bob.page
     page.reload()
     page.get_by_test_id(f"chat-item-{chat_id}").click()
@@ -280,12 +280,7 @@ def test_a_reader_at_the_bottom_keeps_up_and_ones_own_send_always_shows(person, 
     to what they just sent."""
     alice, bob = person("Alice"), person("Bob")
     chat_id = start_chat(alice, bob)
-    users = app_services.accounts.search_users("", alice.username)
-    alice_id = next(u.id for u in users if u.username == alice.username)
-    for i in range(300):
-        app_services.messaging.send_message(
-            alice_id, chat_id, {"type": "text", "text": f"older {i:03d}"}, f"older-{i}"
-        )
+    seed_messages(app_services, alice, chat_id, [f"older {i:03d}" for i in range(300)])
     for page in (alice.page, bob.page):
         page.reload()
         page.get_by_test_id(f"chat-item-{chat_id}").click()
