@@ -21,7 +21,7 @@
   // reader is at the end is judged on every scroll (near the end, or moving up away from it),
   // and once a frame a change of height finds them there or not. Sending always goes to the
   // end (as on WhatsApp), for a moment while the new row appears and is measured; a hand on
-  // the wheel or the screen ends that at once.
+  // the wheel, the screen, the scrollbar or a key that scrolls up ends that at once.
   const NEAR_END = 128; // px: two rows
   let stickUntil = 0;
   let atEnd = true;
@@ -76,9 +76,17 @@
     },
     true,
   );
+  const letGo = () => { stickUntil = 0; };
   for (const type of ["wheel", "touchmove"]) {
-    document.addEventListener(type, () => { stickUntil = 0; }, { passive: true, capture: true });
+    document.addEventListener(type, letGo, { passive: true, capture: true });
   }
+  // The scrollbar (a press on the list itself) and the keys that scroll up count too.
+  document.addEventListener("pointerdown", (event) => {
+    if (event.target instanceof Element && event.target.id === "message-list") letGo();
+  }, true);
+  document.addEventListener("keydown", (event) => {
+    if (["PageUp", "Home"].includes(event.key)) letGo();
+  }, true);
 
   let hiddenButton = null;
   const observer = new MutationObserver(() => {
