@@ -286,9 +286,8 @@ def message_list() -> rx.Component:
             # above jump, and a chat with older pages fills the pane anyway.
             align_to_bottom=(~ConversationState.has_older) & (window.length() < SHORT_CHAT),
             # New messages scroll into view only for a reader who is at the bottom already:
-            # assets/chat.js follows the end, not Virtuoso's followOutput (which loses the end
-            # when the window trims rows from its top, and pulls back a reader who scrolls up
-            # while it is still settling).
+            # assets/chat.js follows the end, not Virtuoso's followOutput (which lost the end
+            # in long chats, once the window trims rows from its top).
             start_reached=ConversationState.load_older,
             increase_viewport_by={"top": 200, "bottom": 100},
             default_item_height=ROW_HEIGHT,
