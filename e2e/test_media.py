@@ -325,6 +325,47 @@ def test_a_photo_shows_before_its_upload_ends_then_bob_browses_the_gallery_and_p
     expect(gallery).to_be_visible()
 
 
+def test_an_open_gallery_shows_a_file_sent_and_loses_one_deleted_live(person, tmp_path):
+    alice, bob = person("Alice"), person("Bob")
+    chat_id = start_chat(alice, bob)
+    send(alice.page, "Pictures coming")
+    bob.page.get_by_test_id(f"chat-item-{chat_id}").click()
+    bob.page.get_by_test_id("contact-info-button").click()
+    gallery = bob.page.get_by_test_id("media-gallery")
+    expect(gallery).to_contain_text("No photos or videos yet.")
+
+    photo = tmp_path / "live.jpg"
+    photo.write_bytes(samples.jpeg_with_location(640, 480))
+    attach(alice.page, photo)
+    expect(bob.page.get_by_test_id("message-image")).to_be_visible()
+    photo_id = message_id(bob.page, "message-image")
+    expect(gallery.get_by_test_id(f"gallery-item-{photo_id}")).to_be_visible()
+
+    # Alice deletes it for everyone: it leaves Bob's open gallery too.
+    sent = bubble_with(alice.page, "message-image")
+    expect(sent).to_have_attribute("data-status", SENT)
+    sent.hover()
+    sent.get_by_test_id("message-actions").click()
+    alice.page.get_by_test_id("action-delete-everyone").click()
+    expect(gallery.get_by_test_id(f"gallery-item-{photo_id}")).to_have_count(0)
+    expect(gallery).to_contain_text("No photos or videos yet.")
+
+    # Another one, which Bob deletes for himself in his other tab: gone from this one's
+    # gallery as well.
+    attach(alice.page, photo)
+    expect(gallery.locator("[data-testid^=gallery-item-]")).to_have_count(1)
+    other_tab = bob.page.context.new_page()
+    other_tab.goto(f"/chats/{chat_id}")
+    received = bubble_with(other_tab, "message-image")
+    second_id = message_id(other_tab, "message-image")
+    expect(gallery.get_by_test_id(f"gallery-item-{second_id}")).to_be_visible()
+    received.hover()
+    received.get_by_test_id("message-actions").click()
+    other_tab.get_by_test_id("action-delete-me").click()
+    expect(received).to_have_count(0)
+    expect(gallery.get_by_test_id(f"gallery-item-{second_id}")).to_have_count(0)
+
+
 def test_alice_cancels_an_upload_and_her_quota_usage_goes_back_down(person, tmp_path):
     alice, bob = person("Alice"), person("Bob")
     chat_id = start_chat(alice, bob)

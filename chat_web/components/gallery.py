@@ -127,7 +127,7 @@ def _empty() -> rx.Component:
 
 def media_gallery() -> rx.Component:
     """Tabs over the open chat's files, newest first, with a button for older ones. It loads
-    when it mounts (the panel opens), so it always shows the chat as it is now."""
+    when it mounts (the panel opens) and then follows the chat live (``GalleryState._follow``)."""
     return rx.el.section(
         rx.el.h3(t("gallery.title"), class_name="gallery-title"),
         rx.el.div(
@@ -156,6 +156,7 @@ def media_gallery() -> rx.Component:
             class_name="gallery-panel",
         ),
         on_mount=GalleryState.open_gallery,
+        on_unmount=GalleryState.close_gallery,
         class_name="gallery",
         data_testid="media-gallery",
     )

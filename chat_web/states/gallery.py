@@ -5,10 +5,13 @@ chat, without files of deleted messages); this state only pages through it."""
 from __future__ import annotations
 
 import dataclasses
+from typing import TypeGuard
 
 import reflex as rx
 
+from backend.content import is_media_content
 from backend.errors import ChatError
+from backend.events import Event, MessageCreated, MessageHidden, MessageUpdated
 from backend.models import Media, MediaKind
 from chat_web.i18n import error_text, t
 from chat_web.services import services
@@ -23,6 +26,19 @@ TABS: dict[str, list[MediaKind]] = {
     "documents": [MediaKind.DOCUMENT],
     "voice": [MediaKind.VOICE],
 }
+
+
+GalleryEvent = MessageCreated | MessageUpdated | MessageHidden
+
+
+def changes_gallery(event: Event) -> TypeGuard[GalleryEvent]:
+    """Whether the event may add or take away a file of its chat's gallery (only then does the
+    listener fetch the gallery's state: most events are text)."""
+    if isinstance(event, MessageCreated):
+        return is_media_content(event.message.content)
+    if isinstance(event, MessageUpdated):
+        return event.message.content.get("type") == "deleted"
+    return isinstance(event, MessageHidden)
 
 
 @dataclasses.dataclass
@@ -59,6 +75,7 @@ class GalleryState(rx.State):
     next_cursor: str = ""  # "" = nothing older to load
     error: str = ""
     _chat_id: str = ""
+    _showing: bool = False  # the info panel is open: new and deleted files show at once
 
     @rx.var
     def has_more(self) -> bool:
@@ -68,8 +85,14 @@ class GalleryState(rx.State):
     async def open_gallery(self):
         """The info panel opened (the gallery mounted): the open chat's photos and videos."""
         self._chat_id = (await self.get_state(ConversationState)).chat_id
+        self._showing = True
         self.tab = "media"
         await self._load(before="")
+
+    @rx.event
+    def close_gallery(self):
+        """The info panel closed (the gallery unmounted)."""
+        self._showing = False
 
     @rx.event
     async def show_tab(self, tab: str):
@@ -82,6 +105,35 @@ class GalleryState(rx.State):
     async def load_more(self):
         if self.next_cursor:
             await self._load(before=self.next_cursor)
+
+    async def _follow(self, event: GalleryEvent) -> None:
+        """A live event of the open chat (the tab's listener): a file sent shows at the top of
+        the gallery, a message deleted (for everyone, or by this user) takes its file away."""
+        if not self._showing or event.chat_id != self._chat_id:
+            return
+        if isinstance(event, MessageCreated):
+            await self._load_newest()
+        else:
+            self._drop(event.message.id if isinstance(event, MessageUpdated) else event.message_id)
+
+    def _drop(self, message_id: str) -> None:
+        self.items = [item for item in self.items if item.message_id != message_id]
+
+    async def _load_newest(self) -> None:
+        """Put the newest page's files that are not shown yet on top (pages loaded below stay)."""
+        user_id = (await self.get_state(SessionState))._verified_user_id()
+        if not user_id:
+            return
+        try:
+            page = services().media.list_chat_media(
+                user_id, self._chat_id, TABS[self.tab], "", PAGE_SIZE
+            )
+        except ChatError:
+            return  # (no longer readable: the conversation says so)
+        shown = {item.media_id for item in self.items}
+        newer = [gallery_item(m) for m in page.media if m.id not in shown]
+        if newer:
+            self.items = [*newer, *self.items]
 
     async def _load(self, before: str) -> None:
         user_id = (await self.get_state(SessionState))._verified_user_id()

@@ -28,6 +28,7 @@ from backend.services.accounts import hash_token
 from chat_web.services import services
 from chat_web.states.chat_list import ChatListState
 from chat_web.states.conversation import ConversationState, chat_id_from_path
+from chat_web.states.gallery import GalleryState, changes_gallery
 from chat_web.states.session import SessionState
 
 log = logging.getLogger(__name__)
@@ -176,6 +177,8 @@ class LiveState(rx.State):
                 if is_open:
                     conversation._apply_star(event.message_id, event.starred)
                 return  # a star changes nothing in the chat list
+            if is_open and changes_gallery(event):
+                await (await self.get_state(GalleryState))._follow(event)
         if isinstance(event, MessageCreated) and event.message.sender_id != user_id:
             receipts = services().receipts
             mark = receipts.mark_read if shown else receipts.mark_delivered
