@@ -120,7 +120,10 @@ class GalleryState(rx.State):
         self.items = [item for item in self.items if item.message_id != message_id]
 
     async def _load_newest(self) -> None:
-        """Put the newest page's files that are not shown yet on top (pages loaded below stay)."""
+        """Put the files newer than the newest shown on top (pages loaded below stay)."""
+        if not self.items:
+            await self._load(before="")
+            return
         user_id = (await self.get_state(SessionState))._verified_user_id()
         if not user_id:
             return
@@ -130,8 +133,9 @@ class GalleryState(rx.State):
             )
         except ChatError:
             return  # (no longer readable: the conversation says so)
-        shown = {item.media_id for item in self.items}
-        newer = [gallery_item(m) for m in page.media if m.id not in shown]
+        # Newest first by message id (time-ordered): only those above what is shown are new.
+        newest_shown = self.items[0].message_id
+        newer = [gallery_item(m) for m in page.media if m.message_id > newest_shown]
         if newer:
             self.items = [*newer, *self.items]
 
