@@ -196,5 +196,7 @@ def test_an_edit_of_an_older_message_leaves_the_newest_preview_alone(
 
     # An edit of the last message, then a newer message: the newer one's preview shows.
     store.refresh_preview(chat.id, M2, "second, edited")
+    store.refresh_preview(chat.id, M1, "first, edited again")  # (the last keeps its own edit)
+    assert listed(chat_list_backend, bob) == [(chat.id, M2, "second, edited", bob.id)]
     store.record_activity(chat.id, M3, NOW + timedelta(seconds=2), "third", alice.id, members)
     assert listed(chat_list_backend, bob) == [(chat.id, M3, "third", alice.id)]

@@ -14,8 +14,9 @@ value, a frozen tuple that starts with the message id, so the greater id wins th
 **Edits and deletes of a chat's last message** (``refresh_preview``) write ``edited`` =
 (message id, preview) beside ``last``, with the action's own timestamp, so a delete after an
 edit wins; a read shows it only while ``last`` still holds that message. A newer message
-replaces ``last`` and the override stops matching: nothing is read before writing, and a send
-and an edit never race for the cell.
+replaces ``last`` and the override stops matching, so a send and an edit never race for the
+cell. An edit of any other message writes nothing (one read of a current member's row says
+which is last): it would take the one cell from the last message's own edit.
 
 **Rows written before this store existed:** a deployment that kept its chat list in SQL has
 each chat's last message on the chat's row; a chat without a row here keeps showing that one
@@ -149,6 +150,13 @@ class CassandraChatList:
             return
         chat, edited = uuid.UUID(chat_id), (message_id, preview)
         members = [member.user_id for member in found[1]]
+        # One ``edited`` cell per row: an edit of an older message must not take the cell from
+        # the last one. Current members' rows all hold the chat's last message (as the SQL
+        # chat row does; a former member's list follows it the same way there).
+        current = next((m.user_id for m in found[1] if m.is_active), None)
+        row = current and self._session.execute(self._read_one, (uuid.UUID(current), chat)).one()
+        if not row or row.last is None or row.last[0] != message_id:
+            return
         for future in self._send_rows(
             members, lambda user: (self._write_edited, (edited, user, chat))
         ):
