@@ -75,3 +75,11 @@ def is_uuid(value: object) -> bool:
         return str(uuid.UUID(value)) == value
     except ValueError:
         return False
+
+
+MAX_TEMP_ID = 64  # characters of a client's own message id (its tempId)
+
+
+def is_temp_id(value: object) -> bool:
+    """Whether ``value`` can be a client's temp id ("" for none): text, and not too long."""
+    return isinstance(value, str) and len(value) <= MAX_TEMP_ID

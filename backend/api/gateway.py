@@ -140,8 +140,8 @@ class _Socket:
         self.checked_at = self.beat_at = time.monotonic()  # run() beats first
         self.client_ip = websocket.client.host if websocket.client else ""
         # This socket's sends, as (chat id, temp id) or message id, to skip their bus echo:
-        # the ack answers them. (The echo can arrive before the ack: the batch thread
-        # publishes before the batch's results reach the loop.)
+        # the ack answers them. (The echo can arrive before the ack: a batch publishes its
+        # messages before it hands each socket its result.)
         self.own_sends: dict[tuple[str, str] | str, None] | None = None  # oldest first
         # Sends waiting for their batch, oldest first, with the temp id their ack carries.
         self.in_flight: deque[tuple[str, asyncio.Future[SendOutcome]]] | None = None
@@ -204,8 +204,8 @@ class _Socket:
         """Bus events for this user, as frames; a message received is a message delivered.
 
         Delivery is marked through the batcher, which writes the marks of every socket in one
-        batch off the event loop: in a group of 256 a message wakes 256 sockets at once, and
-        none of their pushes waits for another's receipt.
+        batch, coalesced: in a group of 256 a message wakes 256 sockets at once, and none of
+        their pushes waits for another's receipt.
         """
         recheck = self.services.settings.session_recheck_seconds
         while True:

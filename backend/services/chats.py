@@ -71,7 +71,10 @@ class ChatService:
     def access_membership(self, user_id: str, chat_id: str) -> tuple[Chat, Member]:
         """``access_chat`` that also lets in someone who left or was removed (their row says
         how far they may read)."""
-        return _or_raise(self.access_memberships([(user_id, chat_id)])[(user_id, chat_id)])
+        found = self._chats.get_chat_and_member(chat_id, user_id) if is_uuid(chat_id) else None
+        if found is None:
+            raise NotFound(NOT_IN_CHAT)
+        return found
 
     def access_memberships(
         self, pairs: Collection[Pair]

@@ -33,7 +33,7 @@ from backend.ports import (
     MessageStore,
 )
 from backend.services import media_files
-from backend.services.chats import ChatService
+from backend.services.chats import NOT_IN_CHAT, ChatService
 from backend.services.media_cleanup import MISSING, MediaCleanup, check_temp_id
 from backend.settings import Settings
 
@@ -64,7 +64,6 @@ VARIANT_TYPES = {
     "webp": "image/webp",
     "poster": "image/jpeg",
 }
-NO_CHAT = "This chat doesn't exist or you are not in it."
 # A file carried by more messages than this is checked against the caller's chats in one
 # query instead of one readable-range lookup per chat it was sent to.
 FEW_SENDS = 8
@@ -357,7 +356,7 @@ class MediaService:
         """
         ranges = self._chats.readable_ranges(user_id, chat_id)
         if not ranges:
-            raise NotFound(NO_CHAT)
+            raise NotFound(NOT_IN_CHAT)
         readable = ranges[0]
         kind_names = [k.value for k in kinds]
         limit = max(1, min(limit, 100))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from backend.errors import InvalidInput, NotFound
-from backend.ids import is_uuid
+from backend.ids import is_temp_id, is_uuid
 from backend.models import Media
 from backend.ports import BlobStorage, Clock, MediaStore
 from backend.settings import Settings
@@ -20,7 +20,6 @@ from backend.settings import Settings
 log = logging.getLogger(__name__)
 
 MISSING = "This file doesn't exist or you can't see it."
-MAX_TEMP_ID = 64
 SWEEP_BATCH = 100
 
 
@@ -119,5 +118,5 @@ class MediaCleanup:
 
 
 def check_temp_id(temp_id: str) -> None:
-    if not isinstance(temp_id, str) or len(temp_id) > MAX_TEMP_ID:
+    if not is_temp_id(temp_id):
         raise InvalidInput("The client message id is malformed.")

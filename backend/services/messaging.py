@@ -9,15 +9,14 @@ from typing import Any
 from backend.content import is_media_content, media_content, preview_of, validate_content
 from backend.errors import ChatError, InvalidInput, NotFound, RateLimited
 from backend.events import MessageCreated
-from backend.ids import is_uuid, new_message_id
-from backend.models import ChatActivity, Media, Member, Message, MessagePage, Quote, Receipts
+from backend.ids import is_temp_id, is_uuid, new_message_id
+from backend.models import ChatActivity, Member, Message, MessagePage, Quote, Receipts
 from backend.ports import Bus, ChatListStore, Clock, MessageStore, RateLimiter, UnreadCounter
 from backend.services.chats import NOT_IN_CHAT, ChatService
 from backend.services.media import MediaService
 from backend.services.receipts import ReceiptService
 from backend.settings import Settings
 
-MAX_TEMP_ID = 64
 MAX_PAGE = 100
 
 
@@ -43,7 +42,6 @@ class _Outgoing:
 
     draft: Message
     member_ids: list[str]
-    media: Media | None = None
 
 
 class MessagingService:
@@ -117,7 +115,7 @@ class MessagingService:
             {
                 (r.user_id, r.chat_id)
                 for r in requests
-                if _good_temp_id(r.temp_id) and isinstance(r.chat_id, str)
+                if is_temp_id(r.temp_id) and isinstance(r.chat_id, str)
             }
         )
         checked: list[SendOutcome | _Outgoing] = []
@@ -146,12 +144,11 @@ class MessagingService:
         to the store (a resend of one of those is answered with it, like a stored one)."""
         user_id, chat_id, content = request.user_id, request.chat_id, request.content
         temp_id = request.temp_id
-        if not _good_temp_id(temp_id):
+        if not is_temp_id(temp_id):
             raise InvalidInput("The client message id is malformed.")
         member_ids = doors.get((user_id, chat_id)) if isinstance(chat_id, str) else None
         if member_ids is None or isinstance(member_ids, NotFound):
             raise member_ids or NotFound(NOT_IN_CHAT)
-        media = None
         if is_media_content(content) and self._media is not None:
             # A media message names an upload; its payload is what the server measured.
             media = self._media.message_content(user_id, chat_id, content)
@@ -174,12 +171,12 @@ class MessagingService:
         except RateLimited:
             # A resend after a lost ack is not a new message: answer it, don't refuse it.
             if temp_id and (chat_id, user_id, temp_id) in passed:
-                return _Outgoing(draft, member_ids, media)  # the store answers the first
+                return _Outgoing(draft, member_ids)  # the store answers the first
             stored = self._messages.find_sent(chat_id, user_id, temp_id) if temp_id else None
             if stored is None:
                 raise
             return stored
-        return _Outgoing(draft, member_ids, media)
+        return _Outgoing(draft, member_ids)
 
     def send_forwarded(
         self, user_id: str, members: list[Member], source: Message, client_ip: str = ""
@@ -378,7 +375,3 @@ class MessagingService:
         if not isinstance(limit, int) or limit < 1:
             raise InvalidInput("The page size must be a positive number.")
         return min(limit, MAX_PAGE)
-
-
-def _good_temp_id(temp_id: object) -> bool:
-    return isinstance(temp_id, str) and len(temp_id) <= MAX_TEMP_ID

@@ -58,12 +58,8 @@ class ReceiptService:
             strict=False,
         )
 
-    def record_own_message(self, user_id: str, chat_id: str, message_id: str) -> None:
-        """The sender of ``message_id`` has (obviously) seen the chat up to it."""
-        self.record_own_messages([(user_id, chat_id, message_id)])
-
     def record_own_messages(self, sent: Sequence[Mark]) -> None:
-        """``record_own_message`` for a batch of sends, in one write.
+        """Each sender has (obviously) seen the chat up to their message: a batch, one write.
 
         Only for the messaging service, which has already checked membership. Announced only
         when it moves the chat's aggregate (a reply that reads the other side's messages), so

@@ -112,7 +112,8 @@ class GalleryState(rx.State):
         if not self._showing or event.chat_id != self._chat_id:
             return
         if isinstance(event, MessageCreated):
-            await self._load_newest()
+            if event.message.content.get("type") in TABS[self.tab]:  # (else nothing to add)
+                await self._load_newest()
         else:
             self._drop(event.message.id if isinstance(event, MessageUpdated) else event.message_id)
 

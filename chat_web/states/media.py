@@ -29,9 +29,9 @@ import reflex as rx
 
 from backend.content import MEDIA_TYPES
 from backend.errors import ChatError
+from backend.ids import MAX_TEMP_ID
 from backend.models import Message, MessageStatus
 from backend.services.media import MAX_CAPTION_CHARS, clean_filename
-from backend.services.media_cleanup import MAX_TEMP_ID
 from chat_web import message_window as window
 from chat_web.i18n import error_text, t
 from chat_web.services import services

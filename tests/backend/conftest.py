@@ -14,19 +14,6 @@ from tests.backend.media_helpers import Upload
 
 Register = Callable[..., Person]
 
-# Every service story runs on the scale engines too (messages, actions and search included);
-# a module that cannot would be named here with the reason, and the scale session skips it.
-SQL_ONLY_MODULES: dict[str, str] = {}
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--engines") != "scale":
-        return
-    for item in items:
-        reason = SQL_ONLY_MODULES.get(item.path.name)
-        if reason is not None:
-            item.add_marker(pytest.mark.skip(reason=f"--engines=scale: {reason}"))
-
 
 @pytest.fixture
 def register(services: Services) -> Register:

@@ -136,8 +136,7 @@ def chat_list_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
     """SQLite and PostgreSQL keep the list on the chats' rows; Cassandra keeps it per user,
     over PostgreSQL's chats and memberships (as deployed)."""
     if request.param == "sqlite":
-        shutil.copy(request.getfixturevalue("migrated_template"), tmp_path / "chat.db")
-        engine = create_sql_engine(f"sqlite:///{tmp_path / 'chat.db'}")
+        engine = sqlite_copy(request)
     else:
         engine = request.getfixturevalue("postgres_engine")
         empty_tables(engine)
@@ -183,7 +182,7 @@ def cassandra_session(engines: Engines) -> Iterator[object]:
         yield connect(engines.cassandra_hosts, keyspace)
 
 
-def _sqlite_copy(request: pytest.FixtureRequest) -> sa.Engine:
+def sqlite_copy(request: pytest.FixtureRequest) -> sa.Engine:
     tmp_path: Path = request.getfixturevalue("tmp_path")
     shutil.copy(request.getfixturevalue("migrated_template"), tmp_path / "chat.db")
     return create_sql_engine(f"sqlite:///{tmp_path / 'chat.db'}")
@@ -195,7 +194,7 @@ def message_backend(request: pytest.FixtureRequest) -> MessageBackend:
         engine: sa.Engine = request.getfixturevalue("postgres_engine")
         empty_tables(engine)
     else:
-        engine = _sqlite_copy(request)
+        engine = sqlite_copy(request)
     users, chats = SqlUserStore(engine), SqlChatStore(engine)
 
     def new_chat() -> tuple[str, str, str]:
@@ -320,8 +319,7 @@ class UnreadBackend:
 
 @pytest.fixture(params=["store", "redis"])
 def unread_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[UnreadBackend]:
-    shutil.copy(request.getfixturevalue("migrated_template"), tmp_path / "chat.db")
-    engine = create_sql_engine(f"sqlite:///{tmp_path / 'chat.db'}")
+    engine = sqlite_copy(request)
     store, users, chats = SqlMessageStore(engine), SqlUserStore(engine), SqlChatStore(engine)
 
     def new_chat(people: int) -> tuple[str, list[str]]:

@@ -12,11 +12,9 @@ except the ones that stage what a crash between the two writes leaves behind.
 from __future__ import annotations
 
 import dataclasses
-import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +23,6 @@ import sqlalchemy as sa
 from backend.adapters.indexing import SETTLE, IndexingMessageActionStore, IndexingMessageStore
 from backend.adapters.sql.accounts import SqlUserStore
 from backend.adapters.sql.chats import SqlChatStore
-from backend.adapters.sql.engine import create_sql_engine
 from backend.adapters.sql.message_actions import SqlMessageActionStore
 from backend.adapters.sql.messages import SqlMessageStore
 from backend.adapters.sql.search_backlog import SqlSearchBacklog
@@ -36,7 +33,7 @@ from backend.ids import MessageIdGenerator
 from backend.models import Message, ReadableRange, SearchQuery, SnippetSpan
 from backend.ports import MessageActionStore, MessageStore, SearchIndex
 from tests.conftest import FakeClock
-from tests.contracts.conftest import NOW, make_direct_chat, make_user
+from tests.contracts.conftest import NOW, make_direct_chat, make_user, sqlite_copy
 from tests.engines import empty_tables
 
 ARRANGEMENTS = ["sqlite", "postgres", "cassandra+postgres", "cassandra+sqlite"]
@@ -67,12 +64,6 @@ class SearchBackend:
         return self.store.add_message(draft, self.new_id)[0]
 
 
-def _sqlite_engine(request: pytest.FixtureRequest) -> sa.Engine:
-    tmp_path: Path = request.getfixturevalue("tmp_path")
-    shutil.copy(request.getfixturevalue("migrated_template"), tmp_path / "chat.db")
-    return create_sql_engine(f"sqlite:///{tmp_path / 'chat.db'}")
-
-
 @pytest.fixture(params=ARRANGEMENTS)
 def search_backend(request: pytest.FixtureRequest) -> Iterator[SearchBackend]:
     sql = request.param.removeprefix("cassandra+")
@@ -80,7 +71,7 @@ def search_backend(request: pytest.FixtureRequest) -> Iterator[SearchBackend]:
         engine: sa.Engine = request.getfixturevalue("postgres_engine")
         empty_tables(engine)
     else:
-        engine = _sqlite_engine(request)
+        engine = sqlite_copy(request)
     if request.param.startswith("cassandra"):
         yield _following(request, engine)
     else:

@@ -28,17 +28,17 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from cassandra import ConsistencyLevel
 from cassandra.cluster import ResponseFuture, Session
 from cassandra.query import BatchStatement, BatchType, PreparedStatement
 
+from backend.adapters.cassandra.rows import from_micros, micros, prepare
 from backend.models import Chat, ChatActivity, Member
 from backend.ports import ChatStore
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Rows per batch. A row is ~180 bytes plus its preview: 16 rows stay under Cassandra's batch
 # size warning (5 KiB) with a full preview of 120 ASCII characters, reach ~11 KiB with 4-byte
 # ones, and never near the 50 KiB at which it refuses a batch (one of 256 rows can pass it).
@@ -54,15 +54,6 @@ def write_time_of(message_id: str) -> int:
     return millis * 1000 + min(counter, 999)
 
 
-def _micros(at: datetime) -> int:
-    delta = at - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def _from_micros(value: int) -> datetime:
-    return datetime.fromtimestamp(value // 1_000_000, UTC).replace(microsecond=value % 1_000_000)
-
-
 def _with_last(chat: Chat, last: Any, edited: Any = None) -> Chat:
     if last is None:
         return chat  # nothing written here yet: what the chat's own row says, if anything
@@ -72,7 +63,7 @@ def _with_last(chat: Chat, last: Any, edited: Any = None) -> Chat:
     return dataclasses.replace(
         chat,
         last_message_id=message_id,
-        last_activity_at=_from_micros(at_us),
+        last_activity_at=from_micros(at_us),
         last_preview=preview,
         last_sender_id=sender_id,
     )
@@ -100,9 +91,7 @@ class CassandraChatList:
         )
 
     def _prepare(self, cql: str) -> PreparedStatement:
-        statement = self._session.prepare(cql)
-        statement.consistency_level = ConsistencyLevel.LOCAL_QUORUM  # as the message store
-        return statement
+        return prepare(self._session, cql, serial=False)  # quorum, as the message store
 
     def record_activity(
         self,
@@ -130,7 +119,7 @@ class CassandraChatList:
         in_flight: list[ResponseFuture] = []
         for a in activities:
             chat = uuid.UUID(a.chat_id)
-            last = (a.message_id, _micros(a.at), a.preview, a.sender_id)
+            last = (a.message_id, micros(a.at), a.preview, a.sender_id)
             in_flight += self._send_rows(
                 list(a.member_ids), self._activity_row(chat, last, write_time_of(a.message_id))
             )

@@ -61,10 +61,6 @@ def _member(row: Any) -> Member:
     )
 
 
-def _receipts(row: Any) -> Receipts:
-    return Receipts(delivered_upto=row[0] or "", read_upto=row[1] or "")
-
-
 def _member_values(m: Member) -> dict[str, Any]:
     return {
         "chat_id": m.chat_id,
@@ -89,10 +85,6 @@ def _member_row(m: Member) -> ChatMemberRow:
 _CURRENT = sa.and_(MEMBERS.c.chat_id == sa.bindparam("chat_id"), MEMBERS.c.left_at.is_(None))
 # Only the ids: the fan-out of a message to a group of 256 must not build 256 objects.
 _CURRENT_MEMBER_IDS = sa.select(MEMBERS.c.user_id).where(_CURRENT)
-# How far every current member has received and read, computed where the rows are.
-_AGGREGATE = sa.select(
-    sa.func.min(MEMBERS.c.delivered_upto), sa.func.min(MEMBERS.c.read_upto)
-).where(_CURRENT)
 # The chat and one member's row (the door for sends and receipts).
 _CHAT_AND_MEMBER = (
     sa.select(CHATS, MEMBERS)
@@ -112,14 +104,6 @@ _CHAT_WITH_MEMBERS = (
     sa.select(CHATS, MEMBERS)
     .join(MEMBERS, MEMBERS.c.chat_id == CHATS.c.id)
     .where(CHATS.c.id == sa.bindparam("chat_id"))
-)
-# A user's chats with their memberships, newest activity first (Core, as the hot paths: for a
-# user in 500 chats, hydrating SQLModel pairs made the call ~1.3x slower).
-_USER_CHATS = (
-    sa.select(CHATS, MEMBERS)
-    .join(MEMBERS, MEMBERS.c.chat_id == CHATS.c.id)
-    .where(MEMBERS.c.user_id == sa.bindparam("user_id"))
-    .order_by(sa.func.coalesce(CHATS.c.last_activity_at, CHATS.c.created_at).desc(), CHATS.c.id)
 )
 # The doors of a whole batch of sends or receipts in one trip: every (chat, member) row of the
 # batch's chats and users (the caller keeps the pairs it asked for).
